@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Small string, number and I/O helpers with checked results. */
+#ifndef OS_UTIL_H
+#define OS_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* snprintf into dst; returns -1 (errno ENAMETOOLONG) when it did not fit. */
+int fmt_into(char *dst, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Whole-string decimal parse with range check; 0 on success, -1 otherwise. */
+int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
+int parse_i64(const char *s, int64_t min, int64_t max, int64_t *out);
+
+bool str_has_prefix(const char *s, const char *prefix);
+bool str_has_suffix(const char *s, const char *suffix);
+bool str_eq(const char *a, const char *b); /* NULL-safe */
+/* Trims ASCII whitespace in place at both ends; returns s advanced. */
+char *str_trim(char *s);
+
+/* read/write retrying EINTR and short counts. read_full returns bytes read (< n at EOF). */
+ssize_t read_full(int fd, void *p, size_t n);
+int write_full(int fd, const void *p, size_t n);
+
+/* Milliseconds on CLOCK_MONOTONIC / CLOCK_REALTIME. */
+int64_t now_mono_ms(void);
+int64_t now_wall_ms(void);
+/* "2026-11-22T14:31:08Z" from unix seconds. */
+void fmt_rfc3339(char dst[32], int64_t unix_secs);
+
+/* Levenshtein distance, capped at 32; for "did you mean" hints. */
+int edit_distance(const char *a, const char *b);
+
+#endif
