@@ -1,0 +1,11 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The root command table: every command group, in the order help lists them. */
+#include "cmd.h"
+
+static const char *const gateway_aliases[] = { "gw", "gateways", NULL };
+
+const struct cmd cmd_root_subs[] = {
+	{ "gateway", gateway_aliases, "manage gateways: register, select, list, remove", NULL, NULL,
+	  NULL, 0, 0, 0, NULL, cmd_gateway_subs, 0 },
+	CMD_END,
+};
