@@ -89,6 +89,7 @@ int cmd_main(int argc, char **argv);
 
 /* Group tables, one per cmd/<group>.c. */
 extern const struct cmd cmd_gateway_subs[];
+extern const struct cmd cmd_doctor_subs[];
 extern const struct cmd cmd_root_subs[];
 
 /* Output helpers (cmd/ui.c): glyphs and colours only on a TTY without NO_COLOR. */
