@@ -124,8 +124,6 @@ static int parse_name(const struct url_ctx *c, const char *s, size_t n, char *ho
 	for (i = 0; i < n; i++) {
 		unsigned char ch = (unsigned char)s[i];
 
-		if (ch == '[' || ch == ']')
-			return bad(e, c, "misplaced bracket (IPv6 addresses go in [brackets])");
 		if (!is_host_char(ch))
 			return bad(e, c, "invalid character '%c' in host", ch);
 		host[i] = (char)(ch >= 'A' && ch <= 'Z' ? ch + 32 : ch);
@@ -156,6 +154,8 @@ static int parse_authority(const struct url_ctx *c, const char *s, size_t n, boo
 			return bad(e, c, "unexpected characters after ']'");
 		colon = hn < n ? s + hn : NULL;
 	} else {
+		if (memchr(s, '[', n) || memchr(s, ']', n))
+			return bad(e, c, "misplaced bracket (IPv6 addresses go in [brackets])");
 		colon = memchr(s, ':', n);
 		hn = colon ? (size_t)(colon - s) : n;
 		if (colon && memchr(colon + 1, ':', n - hn - 1))
