@@ -168,7 +168,7 @@ int http_parse_message(struct http_parser *p, const void *in, size_t len, size_t
 		       struct buf *body, struct err *e);
 /*
  * The peer closed the connection. HTTP_DONE ends an until-close body (or a complete
- * message); HTTP_NEED_MORE means no byte of a message had arrived (a clean close);
+ * message); HTTP_NEED_MORE means nothing but empty lines had arrived (a clean close);
  * anything else is HTTP_ERROR 400 "connection closed in the middle of a message".
  */
 int http_parse_eof(struct http_parser *p, struct err *e);

@@ -266,7 +266,8 @@ int http_parse_eof(struct http_parser *p, struct err *e)
 		p->state = HS_DONE;
 		return HTTP_DONE;
 	case HS_START:
-		if (p->len == 0)
+		/* nothing but (ignorable) empty lines arrived: a clean close */
+		if (p->line == p->len)
 			return HTTP_NEED_MORE;
 		break;
 	default:

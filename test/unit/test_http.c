@@ -235,6 +235,10 @@ TEST(http_request_body_incomplete)
 		  HTTP_ERROR, 400, NULL);
 	expect_at(__FILE__, __LINE__, HTTP_REQUEST, NULL, NULL, "", 0, true, HTTP_NEED_MORE, 0,
 		  NULL);
+	expect_at(__FILE__, __LINE__, HTTP_REQUEST, NULL, NULL, "\r\n", 2, true, HTTP_NEED_MORE, 0,
+		  NULL);
+	expect_at(__FILE__, __LINE__, HTTP_REQUEST, NULL, NULL, "\r\nG", 3, true, HTTP_ERROR, 400,
+		  NULL);
 }
 
 /* reference/supervisor.md §11 item 9 and RFC 9112 §6.3, §11.2 */
