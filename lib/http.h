@@ -192,7 +192,8 @@ bool http_is_token(const char *s);
  * Request-target canonicalisation for L7 rules, exactly as reference/policy.md §4.8.2
  * and supervisor.md §4.8: reject control bytes, raw non-ASCII and '#'; split the query
  * off at the first '?' (kept verbatim); absolute-form keeps only its path; empty is "/";
- * the path must start with '/' and be at most HTTP_CANON_PATH_MAX bytes; percent-decode
+ * the raw path must start with '/' and be at most HTTP_CANON_PATH_MAX bytes (re-encoding
+ * can make the canonical path up to three times longer, as in the reference); percent-decode
  * (bad escape, %00..%1F, %7F rejected; %2F rejected unless HTTP_CANON_ENCODED_SLASH, then
  * kept as %2F inside its segment); strip ";params" from each segment before resolving
  * "." and ".." (".." above the root is rejected); collapse "//"; reject a dot-segment

@@ -877,6 +877,12 @@ TEST(http_canon_forms_query_encoding)
 	buf_addch(&b, 'a');
 	CHECK_INT(http_target_canon(&c, b.p, 0, &e), -1);
 	CHECK_INT(c.why, HTTP_CANON_TOO_LONG);
+	/* the limit is on the raw path, as in the reference: re-encoding may grow it */
+	buf_reset(&b);
+	buf_addch(&b, '/');
+	fill(&b, '"', HTTP_CANON_PATH_MAX - 1);
+	CHECK_INT(http_target_canon(&c, b.p, 0, &e), 0);
+	CHECK_INT(c.path.len, 1 + 3 * (HTTP_CANON_PATH_MAX - 1));
 	buf_release(&b);
 	http_canon_release(&c);
 }
