@@ -243,7 +243,7 @@ void http_canon_release(struct http_canon *c);
 const char *http_reason(int status); /* RFC 9110 §15 phrase, "Unknown" otherwise */
 /* "METHOD target HTTP/1.1\r\n" */
 int http_write_request_line(struct buf *b, const char *method, const char *target, struct err *e);
-/* "HTTP/1.1 status reason\r\n"; reason NULL = http_reason(status). */
+/* "HTTP/1.1 status reason\r\n", status 100..599; reason NULL = http_reason(status). */
 int http_write_status_line(struct buf *b, int status, const char *reason, struct err *e);
 /* "name: value\r\n" */
 int http_write_header(struct buf *b, const char *name, const char *value, struct err *e);

@@ -110,7 +110,8 @@ static int request_line(struct buf *b, const char *method, const char *target, i
 
 static int status_line(struct buf *b, int status, const char *reason, int minor, struct err *e)
 {
-	if (status < 100 || status > 999)
+	/* what our own parser (and RFC 9110 §15) accepts */
+	if (status < 100 || status > 599)
 		return err_set(e, ERR_INVALID, 0, "invalid HTTP status %d", status);
 	if (!reason)
 		reason = http_reason(status);

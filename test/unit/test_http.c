@@ -678,6 +678,7 @@ TEST(http_write_lines_and_headers)
 	CHECK_INT(http_write_request_line(&b, "GET /", "/", &e), -1);
 	CHECK_INT(http_write_status_line(&b, 200, "OK\r\n", &e), -1);
 	CHECK_INT(http_write_status_line(&b, 42, NULL, &e), -1);
+	CHECK_INT(http_write_status_line(&b, 600, NULL, &e), -1);
 	CHECK_INT(b.len, 0);
 	CHECK_STR(http_reason(404), "Not Found");
 	CHECK_STR(http_reason(413), "Content Too Large");
