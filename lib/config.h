@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+struct buf;
 struct err;
 
 #define CFG_NAME_MAX 128
@@ -60,6 +61,10 @@ void cfg_list_free(struct gw_list *l);
 int cfg_get_active(char *dst, size_t n, struct err *e);
 int cfg_set_active(const char *name, struct err *e);
 
+/* Installs ca.crt, tls.crt, tls.key (PEM, 0600) into C/gateways/<name>/mtls atomically:
+ * built in mtls.tmp, the old directory parked as mtls.bak until the rename succeeded. */
+int cfg_install_mtls(const char *name, const struct buf *ca, const struct buf *crt,
+		     const struct buf *key, struct err *e);
 /* True when the three mTLS files exist and are non-empty. */
 bool cfg_has_mtls(const char *name);
 

@@ -11,7 +11,8 @@ export OPENSHELL ROOT=$root
 : "${E2E_TIMEOUT:=180}"
 filter=${E2E_FILTER:-}
 
-files=("$@")
+files=()
+for f in "$@"; do files+=("$(realpath "$f")"); done
 [ ${#files[@]} -gt 0 ] || files=("$here"/[0-9]*.sh)
 
 passed=0 failed=0 skipped=0
