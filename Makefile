@@ -52,7 +52,7 @@ unit: build/dev/unit
 # ---- release build: called by build.sh with VENDOR_PREFIX and KH set -----------------------
 REL_CC ?= musl-gcc
 REL_CFLAGS := $(BASE_CFLAGS) $(WARN) -O2 -fstack-protector-strong -ffunction-sections \
-	-fdata-sections -I$(VENDOR_PREFIX)/include -isystem $(KH) $(VENDOR_DEFS)
+	-fdata-sections -isystem $(VENDOR_PREFIX)/include -isystem $(KH) $(VENDOR_DEFS)
 REL_LDFLAGS := -static -Wl,--gc-sections,-z,relro,-z,now,-z,noexecstack -s
 REL_LIBS := -L$(VENDOR_PREFIX)/lib -lbearssl -lyaml -lsqlite3 -lseccomp
 REL_OBJS := $(SRCS:%.c=build/release/%.o)
