@@ -4,6 +4,7 @@
  * Parse (cmd.c) -> lib/config -> render. reference/cli.md §4.2, §5, §6, §10.
  */
 #include "cmd.h"
+#include "gateway_cmd.h"
 #include "lib/buf.h"
 #include "lib/config.h"
 #include "lib/json.h"
@@ -376,8 +377,28 @@ static int remove_run(struct cli *cli, void *args, int argc, char **argv, struct
 
 static const char *const list_aliases[] = { "ls", NULL };
 static const char *const remove_aliases[] = { "rm", NULL };
+static const char *const start_aliases[] = { "create", NULL };
+static const char *const destroy_aliases[] = { "delete", NULL };
 
 const struct cmd cmd_gateway_subs[] = {
+	{ "start", start_aliases, "start a local gateway (created on first start) and select it",
+	  NULL, "Forks the gateway daemon, waits until it answers, registers it with its client\n"
+		"certificates and makes it the active gateway. A running gateway is reported, not\n"
+		"started twice.",
+	  gateway_start_opts, sizeof(struct gateway_start_args), 0, 0, gateway_start_run, NULL, 0 },
+	{ "run", NULL, "run the gateway in the foreground (for systemd and containers)", NULL, NULL,
+	  gateway_run_opts, sizeof(struct gateway_start_args), 0, 0, gateway_run_run, NULL, 0 },
+	{ "stop", NULL, "stop a local gateway (sandboxes and state are kept)", "[NAME]", NULL,
+	  gateway_stop_opts, sizeof(struct gateway_name_args), 0, 1, gateway_stop_run, NULL, 0 },
+	{ "destroy", destroy_aliases, "stop a local gateway and remove its state and registration",
+	  "[NAME]", NULL, gateway_destroy_opts, sizeof(struct gateway_name_args), 0, 1, gateway_destroy_run, NULL, 0 },
+	{ "info", NULL, "show a gateway's properties", "[NAME|ID]", NULL, gateway_info_opts,
+	  sizeof(struct gateway_info_args), 0, 1,
+	  gateway_info_run, NULL, 0 },
+	{ "status", NULL, "show the active gateway's properties", "[NAME|ID]", NULL,
+	  gateway_info_opts, sizeof(struct gateway_info_args), 0, 1, gateway_info_run, NULL, 0 },
+	{ "update", NULL, "change a gateway's limits", "[NAME|ID]", NULL, gateway_update_opts,
+	  sizeof(struct gateway_update_args), 0, 1, gateway_update_run, NULL, 0 },
 	{ "add", NULL, "register a gateway endpoint and make it active", "ENDPOINT",
 	  "http:// endpoints are plaintext; https:// endpoints use mTLS with the client bundle\n"
 	  "(ca.crt, tls.crt, tls.key) in ~/.config/openshell/gateways/<name>/mtls/.",

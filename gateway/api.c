@@ -1,0 +1,180 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Route table and handlers of the gateway API; see api.h and docs/api.md. */
+#include "api.h"
+#include "gw.h"
+#include "store.h"
+#include "lib/cgroup.h"
+#include "lib/err.h"
+#include "lib/json.h"
+#include "lib/log.h"
+#include "lib/util.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+struct route {
+	const char *method, *path;
+	int (*fn)(struct gw *gw, const struct json *in, struct json **out, struct err *e);
+};
+
+static void set_json(struct api_resp *r, int status, struct json *v)
+{
+	r->status = status;
+	json_write(v, &r->body, JSON_COMPACT);
+	buf_addch(&r->body, '\n');
+}
+
+static void set_error(struct api_resp *r, const struct err *e)
+{
+	struct json *o = json_new_obj();
+	char text[800];
+
+	json_obj_add_str(o, "error", err_code_name(e->code));
+	json_obj_add_str(o, "message", err_text(e, text, sizeof(text)));
+	if (e->hint[0])
+		json_obj_add_str(o, "hint", e->hint);
+	buf_reset(&r->body);
+	set_json(r, err_http_status(e->code), o);
+	json_free(o);
+}
+
+static int health(struct gw *gw, const struct json *in, struct json **out, struct err *e)
+{
+	(void)in;
+	(void)e;
+	*out = json_new_obj();
+	json_obj_add_str(*out, "status", "ok");
+	json_obj_add_str(*out, "gateway", gw->cfg->name);
+	json_obj_add_str(*out, "version", OPENSHELL_VERSION);
+	return 0;
+}
+
+static void add_time(struct json *o, const char *key, int64_t ms)
+{
+	char t[32];
+
+	if (!ms) {
+		json_obj_add(o, key, json_new_null());
+		return;
+	}
+	fmt_rfc3339(t, ms / 1000);
+	json_obj_add_str(o, key, t);
+}
+
+static const char *auth_mode(const struct gw *gw)
+{
+	if (gw->cfg->plaintext)
+		return "plaintext";
+	return gw->cfg->no_client_auth ? "tls" : "mtls";
+}
+
+static int gateway_info(struct gw *gw, const struct json *in, struct json **out, struct err *e)
+{
+	struct gw_settings s;
+	char why[256];
+	enum cg_mode cg = cg_detect(why, sizeof(why));
+
+	(void)in;
+	if (store_gateway_get(gw->store, &s, e) < 0)
+		return -1;
+	*out = json_new_obj();
+	json_obj_add_i64(*out, "id", gw->id);
+	json_obj_add_str(*out, "name", gw->cfg->name);
+	json_obj_add_str(*out, "status", "running");
+	json_obj_add_str(*out, "endpoint", gw->endpoint);
+	json_obj_add_str(*out, "bind", gw->cfg->bind);
+	json_obj_add_i64(*out, "port", gw->cfg->port);
+	json_obj_add_i64(*out, "pid", getpid());
+	json_obj_add_str(*out, "auth", auth_mode(gw));
+	json_obj_add_str(*out, "cpus", s.cpus);
+	json_obj_add_str(*out, "memory", s.memory);
+	json_obj_add_i64(*out, "sandboxes", 0);
+	json_obj_add_i64(*out, "max_sandboxes", s.max_sandboxes);
+	json_obj_add_str(*out, "limits", cg == CG_V2 ? "cgroup v2" : cg == CG_V1 ? "cgroup v1" : "not enforced");
+	json_obj_add_str(*out, "version", OPENSHELL_VERSION);
+	add_time(*out, "created_at", s.created_ms);
+	add_time(*out, "last_health_check", s.last_health_ms);
+	json_obj_add_str(*out, "last_error", s.last_error);
+	json_obj_add_i64(*out, "rev", s.rev);
+	return 0;
+}
+
+/* PATCH /v1/gateway {"cpus","memory","max_sandboxes"[,"rev"]}: validated, CAS-updated. */
+static int gateway_update(struct gw *gw, const struct json *in, struct json **out, struct err *e)
+{
+	struct gw_settings s;
+	const struct json *f;
+	int64_t v;
+
+	if (!in || !json_is_obj(in))
+		return err_set(e, ERR_INVALID, 0, "expected a JSON object");
+	if (store_gateway_get(gw->store, &s, e) < 0)
+		return -1;
+	if (json_get_i64(in, "rev", &v) == 0 && v != s.rev)
+		return err_set(e, ERR_CONFLICT, 0, "the gateway changed since revision %lld",
+			       (long long)v);
+	if ((f = json_get(in, "cpus"))) {
+		if (!json_is_str(f) || cg_parse_cpus(json_str(f), &v, e) < 0)
+			return json_is_str(f) ? -1 : err_set(e, ERR_INVALID, 0, "\"cpus\" must be a string");
+		snprintf(s.cpus, sizeof(s.cpus), "%s", json_str(f));
+	}
+	if ((f = json_get(in, "memory"))) {
+		if (!json_is_str(f) || cg_parse_memory(json_str(f), &v, e) < 0)
+			return json_is_str(f) ? -1 : err_set(e, ERR_INVALID, 0, "\"memory\" must be a string");
+		snprintf(s.memory, sizeof(s.memory), "%s", json_str(f));
+	}
+	if (json_get(in, "max_sandboxes")) {
+		if (json_get_i64(in, "max_sandboxes", &v) < 0 || v < 1 || v > 10000)
+			return err_set(e, ERR_INVALID, 0, "\"max_sandboxes\" must be an integer from 1 to 10000");
+		s.max_sandboxes = v;
+	}
+	if (store_gateway_update(gw->store, &s, e) < 0)
+		return -1;
+	log_info("api", "gateway updated", "cpus", s.cpus, "memory", s.memory, NULL);
+	return gateway_info(gw, NULL, out, e);
+}
+
+static const struct route routes[] = {
+	{ "GET", "/v1/health", health },
+	{ "GET", "/v1/gateway", gateway_info },
+	{ "PATCH", "/v1/gateway", gateway_update },
+};
+
+void api_handle(struct gw *gw, const struct http_msg *req, const struct buf *body,
+		struct api_resp *resp)
+{
+	struct err e = ERR_INIT;
+	struct json *in = NULL, *out = NULL;
+	const struct route *match = NULL;
+	bool path_known = false;
+	size_t i, plen = strcspn(req->target, "?");
+
+	for (i = 0; i < ARRAY_SIZE(routes); i++) {
+		if (strlen(routes[i].path) != plen || strncmp(routes[i].path, req->target, plen))
+			continue;
+		path_known = true;
+		if (!strcmp(routes[i].method, req->method))
+			match = &routes[i];
+	}
+	if (!match) {
+		err_set(&e, path_known ? ERR_INVALID : ERR_NOTFOUND, 0, "%s %.*s: %s", req->method,
+			(int)(plen < 200 ? plen : 200), req->target,
+			path_known ? "method not allowed" : "no such resource");
+		set_error(resp, &e);
+		if (path_known)
+			resp->status = 405;
+		return;
+	}
+	if (body->len && !(in = json_parse(body->p, body->len, &e))) {
+		err_wrap(&e, "request body");
+		set_error(resp, &e);
+		return;
+	}
+	if (match->fn(gw, in, &out, &e) < 0)
+		set_error(resp, &e);
+	else
+		set_json(resp, 200, out);
+	json_free(in);
+	json_free(out);
+}

@@ -1,0 +1,210 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Gateway start-up and shutdown, in order (see daemon.h). Every refusal says what is
+ * wrong with the state dir and what to do; nothing in an existing state dir is ever
+ * overwritten or deleted here.
+ */
+#include "daemon.h"
+#include "gw.h"
+#include "server.h"
+#include "store.h"
+#include "lib/cgroup.h"
+#include "lib/err.h"
+#include "lib/fsutil.h"
+#include "lib/log.h"
+
+#include "lib/procnet.h"
+#include "lib/pki.h"
+#include "lib/tls.h"
+#include "lib/util.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* A state dir is new (nothing yet), complete (db and tls/), or inconsistent: refuse. */
+static int check_state(struct gw *gw, bool *fresh, struct err *e)
+{
+	bool has_db = path_exists(gw->paths.db), has_tls = path_exists(gw->paths.tls);
+
+	*fresh = !has_db && !has_tls;
+	if (has_tls && !has_db)
+		return err_set(e, ERR_INVALID, 0,
+			       "gateway '%s' has certificates but no database ('%s' is missing)",
+			       gw->cfg->name, gw->paths.db),
+		       err_hint(e, "restore gateway.db from a backup, or start over (this forgets "
+				   "every sandbox of this gateway) with: openshell gateway destroy "
+				   "--name %s --yes", gw->cfg->name);
+	if (has_db && !has_tls)
+		return err_set(e, ERR_INVALID, 0,
+			       "gateway '%s' has a database but no certificates ('%s' is missing)",
+			       gw->cfg->name, gw->paths.tls),
+		       err_hint(e, "restore the tls directory from a backup, or start over with: "
+				   "openshell gateway destroy --name %s --yes", gw->cfg->name);
+	return 0;
+}
+
+static int open_store(struct gw *gw, bool fresh, struct err *e)
+{
+	struct gw_settings s;
+	int64_t v;
+
+	if (store_open(gw->paths.db, fresh, &gw->store, e) < 0 || store_migrate(gw->store, e) < 0)
+		goto fail;
+	if (store_gateway_get(gw->store, &s, e) < 0)
+		goto fail;
+	snprintf(s.name, sizeof(s.name), "%s", gw->cfg->name);
+	if (gw->cfg->cpus) {
+		if (cg_parse_cpus(gw->cfg->cpus, &v, e) < 0)
+			return -1;
+		snprintf(s.cpus, sizeof(s.cpus), "%s", gw->cfg->cpus);
+	}
+	if (gw->cfg->memory) {
+		if (cg_parse_memory(gw->cfg->memory, &v, e) < 0)
+			return -1;
+		snprintf(s.memory, sizeof(s.memory), "%s", gw->cfg->memory);
+	}
+	if (gw->cfg->max_sandboxes)
+		s.max_sandboxes = gw->cfg->max_sandboxes;
+	s.last_error[0] = '\0';
+	if (store_gateway_update(gw->store, &s, e) < 0)
+		goto fail;
+	return 0;
+fail:
+	if (e->code == ERR_INVALID)
+		err_hint(e, "the database is damaged; restore '%s' from a backup, or start over "
+			    "with: openshell gateway destroy --name %s --yes", gw->paths.db,
+			 gw->cfg->name);
+	return -1;
+}
+
+static void port_owner_hint(const struct gw *gw, struct err *e)
+{
+	char comm[64] = "";
+	pid_t pid = procnet_inode_owner(procnet_listener_inode("/proc", (uint16_t)gw->cfg->port),
+					comm, sizeof(comm));
+
+	if (pid)
+		snprintf(e->msg + strlen(e->msg), sizeof(e->msg) - strlen(e->msg),
+			 " (held by %s, pid %ld)", comm, (long)pid);
+	err_hint(e, "stop whatever holds the port, or choose another with --port");
+}
+
+static int listen_on(struct gw *gw, struct err *e)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICHOST | AI_PASSIVE };
+	struct addrinfo *ai = NULL;
+	char port[8];
+	int fd = -1, one = 1, r;
+
+	snprintf(port, sizeof(port), "%d", gw->cfg->port);
+	r = getaddrinfo(gw->cfg->bind, port, &hints, &ai);
+	if (r != 0)
+		return err_set(e, ERR_INVALID, 0, "invalid bind address '%s': %s", gw->cfg->bind,
+			       gai_strerror(r));
+	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		err_sys(e, ERR_RUNTIME, "cannot create the listening socket");
+		goto fail;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
+		err_sys(e, ERR_UNAVAILABLE, "cannot listen on %s port %d", gw->cfg->bind,
+			gw->cfg->port);
+		if (errno == EADDRINUSE)
+			port_owner_hint(gw, e);
+		goto fail;
+	}
+	if (listen(fd, 128) < 0) {
+		err_sys(e, ERR_RUNTIME, "cannot listen on %s port %d", gw->cfg->bind, gw->cfg->port);
+		goto fail;
+	}
+	freeaddrinfo(ai);
+	gw->listen_fd = fd;
+	return 0;
+fail:
+	if (fd >= 0)
+		close(fd);
+	freeaddrinfo(ai);
+	return -1;
+}
+
+static void notify(const struct gw_config *cfg, const char *text)
+{
+	if (cfg->notify_fd >= 0 && write_full(cfg->notify_fd, text, strlen(text)) == 0)
+		close(cfg->notify_fd);
+}
+
+static int setup_pki(struct gw *gw, bool fresh, struct err *e)
+{
+	if (fresh && pki_generate(gw->paths.tls, gw->cfg->name, gw->cfg->sans, e) < 0)
+		return err_wrap(e, "cannot create the gateway's certificates");
+	if (gw->cfg->plaintext)
+		return 0;
+	return tls_server_cfg_load(&gw->tls, gw->paths.tls, !gw->cfg->no_client_auth, e);
+}
+
+static void fill_endpoint(struct gw *gw)
+{
+	const char *host = gw->cfg->bind;
+
+	if (!strcmp(host, "0.0.0.0") || !strcmp(host, "::"))
+		host = "127.0.0.1";
+	snprintf(gw->endpoint, sizeof(gw->endpoint), strchr(host, ':') ? "%s://[%s]:%d" : "%s://%s:%d",
+		 gw->cfg->plaintext ? "http" : "https", host, gw->cfg->port);
+}
+
+int gw_daemon_run(const struct gw_config *cfg, struct err *e)
+{
+	struct gw gw = { .cfg = cfg, .listen_fd = -1, .epoll_fd = -1, .signal_fd = -1 };
+	int lock_fd = -1, ret = -1;
+	bool fresh;
+
+	gw.started_ms = now_wall_ms();
+	fill_endpoint(&gw);
+	if (gw_paths_for(cfg->name, &gw.paths, e) < 0 || mkdir_p(gw.paths.root, 0700, e) < 0)
+		goto out;
+	lock_fd = gw_lock(&gw.paths, e);
+	if (lock_fd < 0) {
+		if (e->code == ERR_EXISTS)
+			err_set(e, ERR_EXISTS, 0, "gateway '%s' is already running (pid %ld)", cfg->name,
+				(long)gw_running_pid(&gw.paths));
+		goto out;
+	}
+	if (log_open(gw.paths.log, cfg->log_stderr, e) < 0 || check_state(&gw, &fresh, e) < 0 ||
+	    setup_pki(&gw, fresh, e) < 0 || open_store(&gw, fresh, e) < 0 ||
+	    gw_id_assign(&gw.paths, &gw.id, e) < 0 || mkdir_p(gw.paths.run, 0700, e) < 0 ||
+	    mkdir_p(gw.paths.sandboxes, 0700, e) < 0 || listen_on(&gw, e) < 0 ||
+	    gw_write_pid(&gw.paths, e) < 0)
+		goto out;
+	log_info("gateway", "gateway started", "name", cfg->name, "endpoint", gw.endpoint,
+		 "auth", cfg->plaintext ? "plaintext" : cfg->no_client_auth ? "tls" : "mtls", NULL);
+	notify(cfg, "ok\n");
+	ret = gw_serve(&gw, e);
+	log_info("gateway", ret == 0 ? "gateway stopped" : "gateway failed", NULL);
+	unlink(gw.paths.pid);
+out:
+	if (ret < 0) {
+		char text[800];
+
+		err_text(e, text, sizeof(text));
+		log_error("gateway", "start-up failed", "error", text, NULL);
+		notify(cfg, text);
+	}
+	if (gw.listen_fd >= 0)
+		close(gw.listen_fd);
+	if (gw.tls)
+		tls_server_cfg_free(gw.tls);
+	store_close(gw.store);
+	log_close();
+	if (lock_fd >= 0)
+		close(lock_fd);
+	return ret;
+}

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The running gateway's shared state, passed to the server loop and the API handlers. */
+#ifndef OS_GW_H
+#define OS_GW_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "daemon.h"
+#include "state.h"
+
+struct store;
+struct tls_server_cfg;
+
+#define GW_MAX_CONNS 256          /* concurrent API connections; more are refused */
+#define GW_IDLE_TIMEOUT_MS 30000  /* a connection with no complete request for this long */
+#define GW_HANDSHAKE_TIMEOUT_MS 10000
+#define GW_HEALTH_INTERVAL_MS 30000
+
+struct gw {
+	const struct gw_config *cfg;
+	struct gw_paths paths;
+	struct store *store;
+	struct tls_server_cfg *tls; /* NULL in plaintext mode */
+	long id;
+	int listen_fd, epoll_fd, signal_fd;
+	int nconns;
+	int64_t started_ms;
+	char endpoint[256];         /* how clients reach it: https://127.0.0.1:8080 */
+	volatile bool stopping;
+};
+
+#endif

@@ -1,0 +1,380 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The gateway's event loop: one epoll, non-blocking sockets, no threads (DESIGN.md §3).
+ * A connection goes TLS handshake (unless plaintext) -> request head -> body -> handler
+ * -> response, and around again while keep-alive holds. Bounded: GW_MAX_CONNS
+ * connections (more are closed at once), the parser's head and body limits, a
+ * handshake deadline and an idle deadline.
+ */
+#include "server.h"
+#include "api.h"
+#include "gw.h"
+#include "store.h"
+#include "lib/buf.h"
+#include "lib/err.h"
+#include "lib/http.h"
+#include "lib/log.h"
+#include "lib/tls.h"
+#include "lib/util.h"
+#include "lib/xalloc.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+enum { EV_LISTEN = -1, EV_SIGNAL = -2 };
+
+struct conn {
+	int fd;
+	struct tls_server_conn *tls; /* NULL in plaintext mode */
+	struct http_parser parser;
+	struct buf in;               /* application bytes received and not yet parsed */
+	struct buf body;             /* the current request's body */
+	struct buf out;              /* application bytes not yet handed to the socket/TLS */
+	bool close_after_write, peer_closed;
+	int64_t deadline_ms;
+	char peer[64];
+	struct conn *prev, *next;
+};
+
+static struct conn *conns;
+
+static void conn_free(struct gw *gw, struct conn *c)
+{
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	epoll_ctl(gw->epoll_fd, EPOLL_CTL_DEL, c->fd, NULL);
+	close(c->fd);
+	if (c->tls)
+		tls_server_conn_free(c->tls);
+	http_parser_release(&c->parser);
+	buf_release(&c->in);
+	buf_release(&c->body);
+	buf_release(&c->out);
+	free(c);
+	gw->nconns--;
+}
+
+static void peer_name(int fd, char *dst, size_t n)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	char host[INET6_ADDRSTRLEN] = "?";
+	int port = 0;
+
+	if (getpeername(fd, (struct sockaddr *)&ss, &len) == 0) {
+		if (ss.ss_family == AF_INET) {
+			struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+
+			inet_ntop(AF_INET, &a->sin_addr, host, sizeof(host));
+			port = ntohs(a->sin_port);
+		} else if (ss.ss_family == AF_INET6) {
+			struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+
+			inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof(host));
+			port = ntohs(a->sin6_port);
+		}
+	}
+	snprintf(dst, n, "%s:%d", host, port);
+}
+
+static void accept_all(struct gw *gw)
+{
+	for (;;) {
+		int fd = accept4(gw->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC), one = 1;
+		struct epoll_event ev = { .events = EPOLLIN };
+		struct conn *c;
+
+		if (fd < 0)
+			return; /* EAGAIN, or a transient error: try again on the next event */
+		if (gw->nconns >= GW_MAX_CONNS) {
+			log_warn("api", "connection refused: too many connections", NULL);
+			close(fd);
+			continue;
+		}
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		c = xcalloc(1, sizeof(*c));
+		c->fd = fd;
+		buf_init(&c->in);
+		buf_init(&c->body);
+		buf_init(&c->out);
+		http_parser_init(&c->parser, HTTP_REQUEST, NULL);
+		peer_name(fd, c->peer, sizeof(c->peer));
+		c->deadline_ms = now_mono_ms() + (gw->tls ? GW_HANDSHAKE_TIMEOUT_MS : GW_IDLE_TIMEOUT_MS);
+		if (gw->tls)
+			c->tls = tls_server_conn_new(gw->tls);
+		c->next = conns;
+		if (conns)
+			conns->prev = c;
+		conns = c;
+		gw->nconns++;
+		ev.data.ptr = c;
+		if (epoll_ctl(gw->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0)
+			conn_free(gw, c);
+	}
+}
+
+static void respond(struct gw *gw, struct conn *c)
+{
+	struct api_resp r = { 0, BUF_INIT };
+	struct err e = ERR_INIT;
+	char len[24];
+
+	api_handle(gw, &c->parser.msg, &c->body, &r);
+	snprintf(len, sizeof(len), "%zu", r.body.len);
+	http_write_status_line(&c->out, r.status, NULL, &e);
+	http_write_header(&c->out, "Content-Type", "application/json", &e);
+	http_write_header(&c->out, "Content-Length", len, &e);
+	if (!c->parser.msg.keep_alive || gw->stopping) {
+		http_write_header(&c->out, "Connection", "close", &e);
+		c->close_after_write = true;
+	}
+	http_write_end(&c->out);
+	buf_add(&c->out, r.body.p, r.body.len);
+	log_debug("api", "request", "method", c->parser.msg.method, "path", c->parser.msg.target,
+		  "peer", c->peer, NULL);
+	buf_release(&r.body);
+}
+
+static void respond_error(struct conn *c, int status, const char *why)
+{
+	struct api_resp r = { status, BUF_INIT };
+	struct err e = ERR_INIT;
+	char len[24];
+
+	buf_addf(&r.body, "{\"error\":\"%s\",\"message\":\"", status == 431 || status == 413
+								       ? "resource_exhausted"
+								       : "invalid_argument");
+	for (; *why; why++) /* the parser's messages are ASCII; escape what JSON needs */
+		if (*why == '"' || *why == '\\')
+			buf_addf(&r.body, "\\%c", *why);
+		else if ((unsigned char)*why >= 0x20)
+			buf_addch(&r.body, *why);
+	buf_adds(&r.body, "\"}\n");
+	snprintf(len, sizeof(len), "%zu", r.body.len);
+	http_write_status_line(&c->out, status, NULL, &e);
+	http_write_header(&c->out, "Content-Type", "application/json", &e);
+	http_write_header(&c->out, "Content-Length", len, &e);
+	http_write_header(&c->out, "Connection", "close", &e);
+	http_write_end(&c->out);
+	buf_add(&c->out, r.body.p, r.body.len);
+	buf_release(&r.body);
+	c->close_after_write = true;
+}
+
+/* Parses as many complete requests as c->in holds and queues their responses. */
+static void process_input(struct gw *gw, struct conn *c)
+{
+	struct err e = ERR_INIT;
+
+	while (c->in.len && !c->close_after_write) {
+		size_t used = 0;
+		int r = http_parse_message(&c->parser, c->in.p, c->in.len, &used, &c->body, &e);
+
+		memmove(c->in.p, c->in.p + used, c->in.len - used);
+		buf_setlen(&c->in, c->in.len - used);
+		if (r == HTTP_NEED_MORE)
+			return;
+		if (r == HTTP_ERROR) {
+			respond_error(c, http_parser_status(&c->parser), e.msg);
+			return;
+		}
+		respond(gw, c);
+		http_parser_reset(&c->parser);
+		buf_reset(&c->body);
+		c->deadline_ms = now_mono_ms() + GW_IDLE_TIMEOUT_MS;
+	}
+}
+
+/* Plaintext: socket <-> c->in / c->out. Returns -1 when the connection is done. */
+static int plain_io(struct conn *c)
+{
+	char chunk[16384];
+
+	for (;;) {
+		ssize_t r = recv(c->fd, chunk, sizeof(chunk), 0);
+
+		if (r > 0) {
+			buf_add(&c->in, chunk, (size_t)r);
+			if (c->in.len > 4 * HTTP_HEAD_MAX_GATEWAY + (1u << 20))
+				return -1; /* the peer sends far more than one request can hold */
+			continue;
+		}
+		if (r == 0)
+			c->peer_closed = true;
+		else if (errno == EINTR)
+			continue;
+		else if (errno != EAGAIN)
+			return -1;
+		break;
+	}
+	return 0;
+}
+
+static int plain_flush(struct conn *c)
+{
+	size_t off = 0;
+
+	while (off < c->out.len) {
+		ssize_t r = send(c->fd, c->out.p + off, c->out.len - off, MSG_NOSIGNAL);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 && errno == EAGAIN)
+			break;
+		if (r < 0)
+			return -1;
+		off += (size_t)r;
+	}
+	memmove(c->out.p, c->out.p + off, c->out.len - off);
+	buf_setlen(&c->out, c->out.len - off);
+	return 0;
+}
+
+/* TLS: drive the engine; application data in and out through c->in / c->out. */
+static int tls_io(struct gw *gw, struct conn *c)
+{
+	int st = tls_server_conn_pump(c->tls, c->fd, &c->in, &c->out);
+
+	(void)gw;
+	if (st == TLS_PUMP_CLOSED)
+		c->peer_closed = true;
+	if (st == TLS_PUMP_ERROR) {
+		log_info("api", "TLS connection refused", "peer", c->peer, "reason",
+			 tls_server_conn_error(c->tls), NULL);
+		return -1;
+	}
+	if (st != TLS_PUMP_HANDSHAKE && c->deadline_ms - now_mono_ms() > GW_IDLE_TIMEOUT_MS)
+		c->deadline_ms = now_mono_ms() + GW_IDLE_TIMEOUT_MS;
+	return 0;
+}
+
+static void conn_event(struct gw *gw, struct conn *c)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };
+	bool pending;
+
+	if ((c->tls ? tls_io(gw, c) : plain_io(c)) < 0)
+		goto close;
+	process_input(gw, c);
+	if (c->tls ? tls_io(gw, c) < 0 : plain_flush(c) < 0)
+		goto close;
+	pending = c->tls ? tls_server_conn_wants_write(c->tls) || c->out.len : c->out.len > 0;
+	if (!pending && (c->close_after_write || c->peer_closed))
+		goto close;
+	if (pending)
+		ev.events |= EPOLLOUT;
+	epoll_ctl(gw->epoll_fd, EPOLL_CTL_MOD, c->fd, &ev);
+	return;
+close:
+	conn_free(gw, c);
+}
+
+static void expire(struct gw *gw)
+{
+	int64_t now = now_mono_ms();
+	struct conn *c = conns, *next;
+
+	for (; c; c = next) {
+		next = c->next;
+		if (now >= c->deadline_ms) {
+			log_debug("api", "connection timed out", "peer", c->peer, NULL);
+			conn_free(gw, c);
+		}
+	}
+}
+
+static int setup_loop(struct gw *gw, struct err *e)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	signal(SIGPIPE, SIG_IGN);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+		return err_sys(e, ERR_RUNTIME, "cannot block signals");
+	gw->signal_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	gw->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+	if (gw->signal_fd < 0 || gw->epoll_fd < 0)
+		return err_sys(e, ERR_RUNTIME, "cannot set up the event loop");
+	ev.data.u64 = (uint64_t)(int64_t)EV_LISTEN;
+	if (epoll_ctl(gw->epoll_fd, EPOLL_CTL_ADD, gw->listen_fd, &ev) < 0)
+		return err_sys(e, ERR_RUNTIME, "cannot watch the listening socket");
+	ev.data.u64 = (uint64_t)(int64_t)EV_SIGNAL;
+	if (epoll_ctl(gw->epoll_fd, EPOLL_CTL_ADD, gw->signal_fd, &ev) < 0)
+		return err_sys(e, ERR_RUNTIME, "cannot watch signals");
+	return 0;
+}
+
+static void handle_signal(struct gw *gw)
+{
+	struct signalfd_siginfo si;
+
+	while (read(gw->signal_fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		if (si.ssi_signo == SIGHUP)
+			continue; /* no configuration to reload yet */
+		log_info("gateway", "stopping", "signal", si.ssi_signo == SIGTERM ? "TERM" : "INT", NULL);
+		gw->stopping = true;
+	}
+}
+
+/* The self-check recorded as last_health_check: the database answers and we listen. */
+static void health_tick(struct gw *gw, int64_t *next)
+{
+	struct err e = ERR_INIT;
+	struct gw_settings s;
+
+	if (now_mono_ms() < *next)
+		return;
+	*next = now_mono_ms() + GW_HEALTH_INTERVAL_MS;
+	if (store_gateway_get(gw->store, &s, &e) < 0 ||
+	    store_gateway_health(gw->store, now_wall_ms(), &e) < 0)
+		log_error("gateway", "health check failed", "error", e.msg, NULL);
+}
+
+int gw_serve(struct gw *gw, struct err *e)
+{
+	struct epoll_event evs[64];
+	int64_t next_health = 0;
+
+	if (setup_loop(gw, e) < 0)
+		return -1;
+	while (!gw->stopping) {
+		int n = epoll_wait(gw->epoll_fd, evs, 64, 1000), i;
+
+		if (n < 0 && errno != EINTR)
+			return err_sys(e, ERR_RUNTIME, "event loop failed");
+		for (i = 0; i < n; i++) {
+			int64_t tag = (int64_t)evs[i].data.u64;
+
+			if (tag == EV_LISTEN)
+				accept_all(gw);
+			else if (tag == EV_SIGNAL)
+				handle_signal(gw);
+			else
+				conn_event(gw, evs[i].data.ptr);
+		}
+		expire(gw);
+		health_tick(gw, &next_health);
+	}
+	while (conns)
+		conn_free(gw, conns);
+	close(gw->epoll_fd);
+	close(gw->signal_fd);
+	return 0;
+}

@@ -1,0 +1,303 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Gateway resolution and blocking API calls; see client.h. */
+#include "client.h"
+#include "buf.h"
+#include "err.h"
+#include "http.h"
+#include "json.h"
+#include "tls.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#define CONNECT_TIMEOUT_MS 5000
+#define IO_TIMEOUT_S 30
+#define RESP_BODY_MAX (16u << 20)
+
+static bool same_endpoint(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+
+	while (la && a[la - 1] == '/')
+		la--;
+	while (lb && b[lb - 1] == '/')
+		lb--;
+	return la == lb && !strncasecmp(a, b, la);
+}
+
+/* With --gateway-endpoint: the registered gateway with that endpoint, if any. */
+static void name_for_endpoint(const char *endpoint, struct gw_target *t)
+{
+	struct err e = ERR_INIT;
+	struct gw_list l;
+	char active[CFG_NAME_MAX] = "";
+	size_t i;
+
+	if (cfg_list(&l, &e) < 0)
+		return;
+	cfg_get_active(active, sizeof(active), &e);
+	for (i = 0; i < l.n; i++) {
+		if (!same_endpoint(l.v[i].endpoint, endpoint))
+			continue;
+		if (!t->registered || !strcmp(l.v[i].name, active)) {
+			t->meta = l.v[i];
+			t->registered = true;
+		}
+	}
+	if (t->registered)
+		snprintf(t->name, sizeof(t->name), "%s", t->meta.name);
+	cfg_list_free(&l);
+}
+
+int client_resolve(const char *name_flag, const char *endpoint_flag, struct gw_target *t,
+		   struct err *e)
+{
+	memset(t, 0, sizeof(*t));
+	if (endpoint_flag) {
+		snprintf(t->endpoint, sizeof(t->endpoint), "%s", endpoint_flag);
+		if (name_flag) {
+			snprintf(t->name, sizeof(t->name), "%s", name_flag);
+			t->registered = cfg_load(name_flag, &t->meta, e) == 0;
+			err_clear(e);
+		} else {
+			name_for_endpoint(endpoint_flag, t);
+			if (!t->registered)
+				snprintf(t->name, sizeof(t->name), "%s", endpoint_flag);
+		}
+	} else {
+		if (name_flag)
+			snprintf(t->name, sizeof(t->name), "%s", name_flag);
+		else if (cfg_get_active(t->name, sizeof(t->name), e) < 0)
+			return -1;
+		if (!t->name[0])
+			return err_set(e, ERR_NOTFOUND, 0, "no active gateway"),
+			       err_hint(e, "start one with 'openshell gateway start', select one with "
+					   "'openshell gateway select <name>', or register one with "
+					   "'openshell gateway add <endpoint>'");
+		if (cfg_load(t->name, &t->meta, e) < 0) {
+			if (e->code == ERR_NOTFOUND)
+				err_hint(e, "list the registered gateways with 'openshell gateway list'");
+			return -1;
+		}
+		t->registered = true;
+		snprintf(t->endpoint, sizeof(t->endpoint), "%s", t->meta.endpoint);
+	}
+	t->tls = strncasecmp(t->endpoint, "https://", 8) == 0;
+	if (t->tls && t->registered && cfg_mtls_dir(t->meta.name, t->mtls_dir, sizeof(t->mtls_dir), e) < 0)
+		return -1;
+	return 0;
+}
+
+static int tcp_connect(const struct url *u, struct err *e)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res = NULL, *ai;
+	struct timeval tv = { IO_TIMEOUT_S, 0 };
+	char port[8];
+	int fd = -1, r, last = ECONNREFUSED;
+
+	snprintf(port, sizeof(port), "%u", u->port);
+	r = getaddrinfo(u->host, port, &hints, &res);
+	if (r != 0)
+		return err_set(e, ERR_UNAVAILABLE, 0, "cannot resolve '%s': %s", u->host,
+			       gai_strerror(r));
+	for (ai = res; ai; ai = ai->ai_next) {
+		struct pollfd pfd;
+		int soerr = 0;
+		socklen_t len = sizeof(soerr);
+
+		fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			continue;
+		pfd.fd = fd;
+		pfd.events = POLLOUT;
+		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0 ||
+		    (errno == EINPROGRESS && poll(&pfd, 1, CONNECT_TIMEOUT_MS) == 1 &&
+		     getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) == 0 && soerr == 0))
+			break;
+		last = soerr ? soerr : errno == EINPROGRESS ? ETIMEDOUT : errno;
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	if (fd < 0)
+		return err_set(e, ERR_UNAVAILABLE, last, "cannot connect to %s port %u", u->host,
+			       u->port);
+	/* blocking from here on, with timeouts on every read and write */
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	return fd;
+}
+
+struct conn {
+	int fd;
+	struct tls_client *tls;
+};
+
+static int conn_write(struct conn *c, const struct buf *b, struct err *e)
+{
+	if (c->tls)
+		return tls_client_write_all(c->tls, b->p, b->len, e);
+	if (write_full(c->fd, b->p, b->len) < 0)
+		return err_sys(e, ERR_UNAVAILABLE, "cannot send the request");
+	return 0;
+}
+
+static ssize_t conn_read(struct conn *c, char *p, size_t n, struct err *e)
+{
+	ssize_t r;
+
+	if (c->tls)
+		return tls_client_read(c->tls, p, n, e);
+	do
+		r = read(c->fd, p, n);
+	while (r < 0 && errno == EINTR);
+	if (r < 0)
+		return err_sys(e, ERR_UNAVAILABLE, "cannot read the response");
+	return r;
+}
+
+static void build_request(const struct url *u, const char *method, const char *path,
+			  const struct json *body, struct buf *req)
+{
+	struct err e = ERR_INIT;
+	struct buf json = BUF_INIT, host = BUF_INIT;
+	char len[24];
+
+	if (body)
+		json_write(body, &json, JSON_COMPACT);
+	url_add_authority(&host, u->host, u->ipv6, u->port);
+	http_write_request_line(req, method, path, &e);
+	http_write_header(req, "Host", host.p, &e);
+	http_write_header(req, "User-Agent", "openshell/" OPENSHELL_VERSION, &e);
+	http_write_header(req, "Accept", "application/json", &e);
+	http_write_header(req, "Connection", "close", &e);
+	if (body) {
+		snprintf(len, sizeof(len), "%zu", json.len);
+		http_write_header(req, "Content-Type", "application/json", &e);
+		http_write_header(req, "Content-Length", len, &e);
+	}
+	http_write_end(req);
+	buf_add(req, json.p, json.len);
+	buf_release(&json);
+	buf_release(&host);
+}
+
+static int read_response(struct conn *c, struct http_parser *p, struct buf *body, struct err *e)
+{
+	char chunk[16384];
+
+	for (;;) {
+		size_t used = 0, off = 0;
+		ssize_t n = conn_read(c, chunk, sizeof(chunk), e);
+		int r;
+
+		if (n < 0)
+			return -1;
+		if (n == 0) {
+			r = http_parse_eof(p, e);
+			if (r == HTTP_DONE)
+				return 0;
+			return err_set(e, ERR_UNAVAILABLE, 0, "the gateway closed the connection "
+							       "before answering");
+		}
+		while (off < (size_t)n) {
+			r = http_parse_message(p, chunk + off, (size_t)n - off, &used, body, e);
+			if (r == HTTP_ERROR)
+				return err_wrap(e, "invalid response from the gateway");
+			if (r == HTTP_DONE)
+				return 0;
+			off += used;
+			if (!used)
+				break;
+		}
+	}
+}
+
+static int decode_response(const char *name, struct http_parser *p, const struct buf *body,
+			   struct client_resp *resp, struct err *e)
+{
+	resp->status = p->msg.status;
+	if (body->len && !(resp->body = json_parse(body->p, body->len, e)))
+		return err_wrap(e, "invalid JSON from gateway '%s'", name);
+	if (resp->status < 400)
+		return 0;
+	if (json_get_str(resp->body, "message", NULL)) {
+		const char *code = json_get_str(resp->body, "error", "");
+		int ec = !strcmp(code, "not_found") ? ERR_NOTFOUND
+			 : !strcmp(code, "already_exists") ? ERR_EXISTS
+			 : !strcmp(code, "conflict") ? ERR_CONFLICT
+			 : !strcmp(code, "resource_exhausted") ? ERR_LIMIT
+			 : resp->status < 500 ? ERR_INVALID : ERR_RUNTIME;
+
+		err_set(e, ec, 0, "%s", json_get_str(resp->body, "message", ""));
+		if (json_get_str(resp->body, "hint", NULL))
+			err_hint(e, "%s", json_get_str(resp->body, "hint", ""));
+		return -1;
+	}
+	return err_set(e, ERR_RUNTIME, 0, "gateway '%s' answered %d %s", name, resp->status,
+		       p->msg.reason);
+}
+
+static const char *tls_server_name(const struct url *u)
+{
+	/* BearSSL matches only DNS names (STYLE §3a.2): our certificates carry "localhost". */
+	if (u->ipv6 || strspn(u->host, "0123456789.") == strlen(u->host))
+		return str_has_prefix(u->host, "127.") || !strcmp(u->host, "::1") ? "localhost" : NULL;
+	return u->host;
+}
+
+int client_call(const struct gw_target *t, const char *method, const char *path,
+		const struct json *body, struct client_resp *resp, struct err *e)
+{
+	struct url u = URL_INIT;
+	struct conn c = { -1, NULL };
+	struct http_parser p;
+	struct buf req = BUF_INIT, rbody = BUF_INIT;
+	struct http_limits lim = { HTTP_HEAD_MAX_GATEWAY, HTTP_FIELDS_MAX, RESP_BODY_MAX, HTTP_TRAILER_MAX };
+	int ret = -1;
+
+	memset(resp, 0, sizeof(*resp));
+	http_parser_init(&p, HTTP_RESPONSE, &lim);
+	http_parser_set_method(&p, method);
+	if (url_parse(&u, t->endpoint, e) < 0)
+		goto out;
+	if ((c.fd = tcp_connect(&u, e)) < 0)
+		goto out;
+	if (t->tls && tls_client_connect(&c.tls, c.fd, tls_server_name(&u), t->mtls_dir, e) < 0)
+		goto out;
+	build_request(&u, method, path, body, &req);
+	if (conn_write(&c, &req, e) < 0 || read_response(&c, &p, &rbody, e) < 0 ||
+	    decode_response(t->name, &p, &rbody, resp, e) < 0)
+		goto out;
+	ret = 0;
+out:
+	if (ret < 0 && e->code == ERR_UNAVAILABLE)
+		err_wrap(e, "gateway '%s' at %s does not answer", t->name, t->endpoint);
+	if (ret < 0)
+		client_resp_release(resp);
+	if (c.tls)
+		tls_client_close(c.tls);
+	if (c.fd >= 0)
+		close(c.fd);
+	http_parser_release(&p);
+	url_release(&u);
+	buf_release(&req);
+	buf_release(&rbody);
+	return ret;
+}
+
+void client_resp_release(struct client_resp *r)
+{
+	json_free(r->body);
+	r->body = NULL;
+}
