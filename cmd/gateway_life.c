@@ -442,6 +442,8 @@ int gateway_destroy_run(struct cli *cli, void *args, int argc, char **argv, stru
 	err_clear(e);
 	if (remove_tree(mtls, e) < 0)
 		return -1;
+	*strrchr(mtls, '/') = '\0'; /* the registration dir, empty now unless the user put files there */
+	rmdir(mtls);
 	ui_success(cli, "Gateway '%s' destroyed", name);
 	return 0;
 }

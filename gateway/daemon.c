@@ -194,9 +194,12 @@ out:
 	if (ret < 0) {
 		char text[800];
 
+		char report[1100];
+
 		err_text(e, text, sizeof(text));
 		log_error("gateway", "start-up failed", "error", text, NULL);
-		notify(cfg, text);
+		snprintf(report, sizeof(report), "%s%s%s", text, e->hint[0] ? "\nhint: " : "", e->hint);
+		notify(cfg, report);
 	}
 	if (gw.listen_fd >= 0)
 		close(gw.listen_fd);
