@@ -46,6 +46,8 @@ int gateway_local_name(struct cli *cli, const char *given, char *dst, size_t n, 
 
 extern const struct opt gateway_start_opts[], gateway_run_opts[], gateway_stop_opts[],
 	gateway_destroy_opts[], gateway_info_opts[], gateway_update_opts[];
+/* gateway start without the summary (auto-bootstrap). */
+int gateway_start_quiet(struct cli *cli, struct gateway_start_args *a, struct err *e);
 int gateway_start_run(struct cli *cli, void *args, int argc, char **argv, struct err *e);
 int gateway_run_run(struct cli *cli, void *args, int argc, char **argv, struct err *e);
 int gateway_stop_run(struct cli *cli, void *args, int argc, char **argv, struct err *e);

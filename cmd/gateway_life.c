@@ -263,23 +263,21 @@ static void print_started(struct cli *cli, const struct gw_config *c, const stru
 	printf("  Logs: openshell doctor logs --name %s\n", c->name);
 }
 
-int gateway_start_run(struct cli *cli, void *args, int argc, char **argv, struct err *e)
+static int start_gateway(struct cli *cli, struct gateway_start_args *a, bool quiet, struct err *e)
 {
-	struct gateway_start_args *a = args;
 	struct gw_config c;
 	struct gw_paths p;
 	struct run_argv r;
 	pid_t pid;
 	int fd;
 
-	(void)argc;
-	(void)argv;
 	fill_config(a, &c);
 	if (check_start_args(&c, a->yes, e) < 0 || gw_paths_for(c.name, &p, e) < 0)
 		return -1;
 	pid = gw_running_pid(&p);
 	if (pid && !a->recreate) {
-		ui_info(cli, "Gateway '%s' is already running (pid %ld)", c.name, (long)pid);
+		if (!quiet)
+			ui_info(cli, "Gateway '%s' is already running (pid %ld)", c.name, (long)pid);
 		return register_local(&c, &p, e) < 0 ? -1 : 0;
 	}
 	if (a->recreate) {
@@ -296,8 +294,21 @@ int gateway_start_run(struct cli *cli, void *args, int argc, char **argv, struct
 	fd = spawn_daemon(&p, &r, e);
 	if (fd < 0 || wait_ready(fd, c.name, e) < 0 || register_local(&c, &p, e) < 0)
 		return -1;
-	print_started(cli, &c, &p, "started");
+	if (!quiet)
+		print_started(cli, &c, &p, "started");
 	return 0;
+}
+
+int gateway_start_quiet(struct cli *cli, struct gateway_start_args *a, struct err *e)
+{
+	return start_gateway(cli, a, true, e);
+}
+
+int gateway_start_run(struct cli *cli, void *args, int argc, char **argv, struct err *e)
+{
+	(void)argc;
+	(void)argv;
+	return start_gateway(cli, args, false, e);
 }
 
 int gateway_run_run(struct cli *cli, void *args, int argc, char **argv, struct err *e)

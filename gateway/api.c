@@ -2,6 +2,7 @@
 /* Route table and handlers of the gateway API; see api.h and docs/api.md. */
 #include "api.h"
 #include "gw.h"
+#include "sandboxes.h"
 #include "store.h"
 #include "lib/cgroup.h"
 #include "lib/err.h"
@@ -13,9 +14,12 @@
 #include <string.h>
 #include <unistd.h>
 
+/* A route's path may end in "{name}": the last segment is then the handler's `arg`. */
 struct route {
 	const char *method, *path;
-	int (*fn)(struct gw *gw, const struct json *in, struct json **out, struct err *e);
+	int (*fn)(struct gw *gw, const char *arg, const struct json *in, struct json **out,
+		  struct err *e);
+	int status; /* on success */
 };
 
 static void set_json(struct api_resp *r, int status, struct json *v)
@@ -39,10 +43,11 @@ static void set_error(struct api_resp *r, const struct err *e)
 	json_free(o);
 }
 
-static int health(struct gw *gw, const struct json *in, struct json **out, struct err *e)
+static int health(struct gw *gw, const char *arg, const struct json *in, struct json **out, struct err *e)
 {
 	(void)in;
 	(void)e;
+	(void)arg;
 	*out = json_new_obj();
 	json_obj_add_str(*out, "status", "ok");
 	json_obj_add_str(*out, "gateway", gw->cfg->name);
@@ -69,14 +74,16 @@ static const char *auth_mode(const struct gw *gw)
 	return gw->cfg->no_client_auth ? "tls" : "mtls";
 }
 
-static int gateway_info(struct gw *gw, const struct json *in, struct json **out, struct err *e)
+static int gateway_info(struct gw *gw, const char *arg, const struct json *in, struct json **out, struct err *e)
 {
 	struct gw_settings s;
 	char why[256];
 	enum cg_mode cg = cg_detect(why, sizeof(why));
+	int64_t count;
 
 	(void)in;
-	if (store_gateway_get(gw->store, &s, e) < 0)
+	(void)arg;
+	if (store_gateway_get(gw->store, &s, e) < 0 || sandboxes_count(gw, &count, e) < 0)
 		return -1;
 	*out = json_new_obj();
 	json_obj_add_i64(*out, "id", gw->id);
@@ -89,7 +96,7 @@ static int gateway_info(struct gw *gw, const struct json *in, struct json **out,
 	json_obj_add_str(*out, "auth", auth_mode(gw));
 	json_obj_add_str(*out, "cpus", s.cpus);
 	json_obj_add_str(*out, "memory", s.memory);
-	json_obj_add_i64(*out, "sandboxes", 0);
+	json_obj_add_i64(*out, "sandboxes", count);
 	json_obj_add_i64(*out, "max_sandboxes", s.max_sandboxes);
 	json_obj_add_str(*out, "limits", cg == CG_V2 ? "cgroup v2" : cg == CG_V1 ? "cgroup v1" : "not enforced");
 	json_obj_add_str(*out, "version", OPENSHELL_VERSION);
@@ -101,7 +108,7 @@ static int gateway_info(struct gw *gw, const struct json *in, struct json **out,
 }
 
 /* PATCH /v1/gateway {"cpus","memory","max_sandboxes"[,"rev"]}: validated, CAS-updated. */
-static int gateway_update(struct gw *gw, const struct json *in, struct json **out, struct err *e)
+static int gateway_update(struct gw *gw, const char *arg, const struct json *in, struct json **out, struct err *e)
 {
 	struct gw_settings s;
 	const struct json *f;
@@ -132,14 +139,94 @@ static int gateway_update(struct gw *gw, const struct json *in, struct json **ou
 	if (store_gateway_update(gw->store, &s, e) < 0)
 		return -1;
 	log_info("api", "gateway updated", "cpus", s.cpus, "memory", s.memory, NULL);
-	return gateway_info(gw, NULL, out, e);
+	return gateway_info(gw, arg, NULL, out, e);
+}
+
+static int sandbox_create(struct gw *gw, const char *arg, const struct json *in,
+			  struct json **out, struct err *e)
+{
+	struct sandbox sb;
+
+	(void)arg;
+	if (sandboxes_create(gw, in, &sb, e) < 0) {
+		sandbox_release(&sb);
+		return -1;
+	}
+	*out = sandbox_json(&sb);
+	sandbox_release(&sb);
+	return 0;
+}
+
+static int sandbox_list(struct gw *gw, const char *arg, const struct json *in, struct json **out,
+			struct err *e)
+{
+	struct sandbox *v;
+	struct json *arr;
+	size_t n, i;
+
+	(void)arg;
+	(void)in;
+	if (sandboxes_list(gw, &v, &n, e) < 0)
+		return -1;
+	arr = json_new_arr();
+	for (i = 0; i < n; i++)
+		json_arr_add(arr, sandbox_json(&v[i]));
+	*out = json_new_obj();
+	json_obj_add(*out, "sandboxes", arr);
+	sandbox_list_free(v, n);
+	return 0;
+}
+
+static int sandbox_get(struct gw *gw, const char *arg, const struct json *in, struct json **out,
+		       struct err *e)
+{
+	struct sandbox sb;
+
+	(void)in;
+	if (sandboxes_get(gw, arg, &sb, e) < 0)
+		return -1;
+	*out = sandbox_json(&sb);
+	sandbox_release(&sb);
+	return 0;
+}
+
+static int sandbox_delete(struct gw *gw, const char *arg, const struct json *in,
+			  struct json **out, struct err *e)
+{
+	(void)in;
+	if (sandboxes_delete(gw, arg, e) < 0)
+		return -1;
+	*out = json_new_obj();
+	json_obj_add_str(*out, "name", arg);
+	json_obj_add_bool(*out, "deleted", true);
+	return 0;
 }
 
 static const struct route routes[] = {
-	{ "GET", "/v1/health", health },
-	{ "GET", "/v1/gateway", gateway_info },
-	{ "PATCH", "/v1/gateway", gateway_update },
+	{ "GET", "/v1/health", health, 200 },
+	{ "GET", "/v1/gateway", gateway_info, 200 },
+	{ "PATCH", "/v1/gateway", gateway_update, 200 },
+	{ "GET", "/v1/sandboxes", sandbox_list, 200 },
+	{ "POST", "/v1/sandboxes", sandbox_create, 201 },
+	{ "GET", "/v1/sandboxes/{name}", sandbox_get, 200 },
+	{ "DELETE", "/v1/sandboxes/{name}", sandbox_delete, 200 },
 };
+
+/* Matches path (without query) against a route pattern; fills arg for "{name}". */
+static bool path_matches(const char *pattern, const char *path, size_t plen, char *arg, size_t n)
+{
+	const char *brace = strstr(pattern, "{");
+	size_t pre = brace ? (size_t)(brace - pattern) : strlen(pattern);
+
+	if (!brace)
+		return strlen(pattern) == plen && !strncmp(pattern, path, plen);
+	if (plen <= pre || strncmp(pattern, path, pre) || memchr(path + pre, '/', plen - pre) ||
+	    plen - pre >= n)
+		return false;
+	memcpy(arg, path + pre, plen - pre);
+	arg[plen - pre] = '\0';
+	return true;
+}
 
 void api_handle(struct gw *gw, const struct http_msg *req, const struct buf *body,
 		struct api_resp *resp)
@@ -149,13 +236,16 @@ void api_handle(struct gw *gw, const struct http_msg *req, const struct buf *bod
 	const struct route *match = NULL;
 	bool path_known = false;
 	size_t i, plen = strcspn(req->target, "?");
+	char arg[128] = "";
 
 	for (i = 0; i < ARRAY_SIZE(routes); i++) {
-		if (strlen(routes[i].path) != plen || strncmp(routes[i].path, req->target, plen))
+		if (!path_matches(routes[i].path, req->target, plen, arg, sizeof(arg)))
 			continue;
 		path_known = true;
-		if (!strcmp(routes[i].method, req->method))
+		if (!strcmp(routes[i].method, req->method)) {
 			match = &routes[i];
+			break;
+		}
 	}
 	if (!match) {
 		err_set(&e, path_known ? ERR_INVALID : ERR_NOTFOUND, 0, "%s %.*s: %s", req->method,
@@ -171,10 +261,10 @@ void api_handle(struct gw *gw, const struct http_msg *req, const struct buf *bod
 		set_error(resp, &e);
 		return;
 	}
-	if (match->fn(gw, in, &out, &e) < 0)
+	if (match->fn(gw, arg, in, &out, &e) < 0)
 		set_error(resp, &e);
 	else
-		set_json(resp, 200, out);
+		set_json(resp, match->status, out);
 	json_free(in);
 	json_free(out);
 }

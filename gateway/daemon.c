@@ -20,6 +20,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -151,6 +152,18 @@ static int setup_pki(struct gw *gw, bool fresh, struct err *e)
 	return tls_server_cfg_load(&gw->tls, gw->paths.tls, !gw->cfg->no_client_auth, e);
 }
 
+/* As root each sandbox runs as its own host uid, which must reach its directory under
+ * S/sandboxes: S and S/sandboxes become traverse-only for others (0711). The secrets in
+ * S/tls keep their 0700 directory. */
+static int sandbox_dirs_traversable(struct gw *gw, struct err *e)
+{
+	if (getuid() != 0)
+		return 0;
+	if (chmod(gw->paths.root, 0711) < 0 || chmod(gw->paths.sandboxes, 0711) < 0)
+		return err_sys(e, ERR_RUNTIME, "cannot set permissions on '%s'", gw->paths.root);
+	return 0;
+}
+
 static void fill_endpoint(struct gw *gw)
 {
 	const char *host = gw->cfg->bind;
@@ -163,7 +176,8 @@ static void fill_endpoint(struct gw *gw)
 
 int gw_daemon_run(const struct gw_config *cfg, struct err *e)
 {
-	struct gw gw = { .cfg = cfg, .listen_fd = -1, .epoll_fd = -1, .signal_fd = -1 };
+	struct gw gw = { .cfg = cfg, .listen_fd = -1, .epoll_fd = -1, .signal_fd = -1,
+			 .self_exe_fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC) };
 	int lock_fd = -1, ret = -1;
 	bool fresh;
 
@@ -181,7 +195,8 @@ int gw_daemon_run(const struct gw_config *cfg, struct err *e)
 	if (log_open(gw.paths.log, cfg->log_stderr, e) < 0 || check_state(&gw, &fresh, e) < 0 ||
 	    setup_pki(&gw, fresh, e) < 0 || open_store(&gw, fresh, e) < 0 ||
 	    gw_id_assign(&gw.paths, &gw.id, e) < 0 || mkdir_p(gw.paths.run, 0700, e) < 0 ||
-	    mkdir_p(gw.paths.sandboxes, 0700, e) < 0 || listen_on(&gw, e) < 0 ||
+	    mkdir_p(gw.paths.sandboxes, 0700, e) < 0 || sandbox_dirs_traversable(&gw, e) < 0 ||
+	    listen_on(&gw, e) < 0 ||
 	    gw_write_pid(&gw.paths, e) < 0)
 		goto out;
 	log_info("gateway", "gateway started", "name", cfg->name, "endpoint", gw.endpoint,
@@ -209,5 +224,7 @@ out:
 	log_close();
 	if (lock_fd >= 0)
 		close(lock_fd);
+	if (gw.self_exe_fd >= 0)
+		close(gw.self_exe_fd);
 	return ret;
 }

@@ -25,6 +25,7 @@ struct gw {
 	struct tls_server_cfg *tls; /* NULL in plaintext mode */
 	long id;
 	int listen_fd, epoll_fd, signal_fd;
+	int self_exe_fd;            /* /proc/self/exe at start: supervisors run this binary */
 	int nconns;
 	int64_t started_ms;
 	char endpoint[256];         /* how clients reach it: https://127.0.0.1:8080 */

@@ -9,6 +9,7 @@
 #include "server.h"
 #include "api.h"
 #include "gw.h"
+#include "sandboxes.h"
 #include "store.h"
 #include "lib/buf.h"
 #include "lib/err.h"
@@ -20,6 +21,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdint.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
@@ -32,8 +34,19 @@
 
 enum { EV_LISTEN = -1, EV_SIGNAL = -2 };
 
+struct conn;
+
+/* What an epoll event points at: the client socket or the relay's unix socket. */
+struct endpoint {
+	bool relay;
+	struct conn *c;
+};
+
 struct conn {
 	int fd;
+	int relay_fd;                /* -1, or the supervisor's socket after an attach upgrade */
+	struct buf to_relay;         /* client bytes not yet written to relay_fd */
+	struct endpoint ep_client, ep_relay;
 	struct tls_server_conn *tls; /* NULL in plaintext mode */
 	struct http_parser parser;
 	struct buf in;               /* application bytes received and not yet parsed */
@@ -57,6 +70,11 @@ static void conn_free(struct gw *gw, struct conn *c)
 		c->next->prev = c->prev;
 	epoll_ctl(gw->epoll_fd, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
+	if (c->relay_fd >= 0) {
+		epoll_ctl(gw->epoll_fd, EPOLL_CTL_DEL, c->relay_fd, NULL);
+		close(c->relay_fd);
+	}
+	buf_release(&c->to_relay);
 	if (c->tls)
 		tls_server_conn_free(c->tls);
 	http_parser_release(&c->parser);
@@ -107,6 +125,10 @@ static void accept_all(struct gw *gw)
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		c = xcalloc(1, sizeof(*c));
 		c->fd = fd;
+		c->relay_fd = -1;
+		c->ep_client = (struct endpoint){ false, c };
+		c->ep_relay = (struct endpoint){ true, c };
+		buf_init(&c->to_relay);
 		buf_init(&c->in);
 		buf_init(&c->body);
 		buf_init(&c->out);
@@ -120,7 +142,7 @@ static void accept_all(struct gw *gw)
 			conns->prev = c;
 		conns = c;
 		gw->nconns++;
-		ev.data.ptr = c;
+		ev.data.ptr = &c->ep_client;
 		if (epoll_ctl(gw->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0)
 			conn_free(gw, c);
 	}
@@ -174,6 +196,16 @@ static void respond_error(struct conn *c, int status, const char *why)
 	c->close_after_write = true;
 }
 
+static bool is_attach(const struct http_msg *m)
+{
+	size_t plen = strcspn(m->target, "?");
+
+	return !strcmp(m->method, "POST") && plen > 7 &&
+	       !strncmp(m->target + plen - 7, "/attach", 7) && str_has_prefix(m->target, "/v1/sandboxes/");
+}
+
+static void start_relay(struct gw *gw, struct conn *c);
+
 /* Parses as many complete requests as c->in holds and queues their responses. */
 static void process_input(struct gw *gw, struct conn *c)
 {
@@ -191,10 +223,84 @@ static void process_input(struct gw *gw, struct conn *c)
 			respond_error(c, http_parser_status(&c->parser), e.msg);
 			return;
 		}
+		if (is_attach(&c->parser.msg)) {
+			start_relay(gw, c);
+			return;
+		}
 		respond(gw, c);
 		http_parser_reset(&c->parser);
 		buf_reset(&c->body);
 		c->deadline_ms = now_mono_ms() + GW_IDLE_TIMEOUT_MS;
+	}
+}
+
+/*
+ * POST /v1/sandboxes/{name}/attach with "Upgrade: openshell-stream": after 101 the
+ * connection carries the frame protocol (lib/frame.h) between the client and the
+ * sandbox's supervisor; the gateway relays bytes without parsing them.
+ */
+static void start_relay(struct gw *gw, struct conn *c)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &c->ep_relay };
+	struct err e = ERR_INIT;
+	char name[64] = "";
+	const char *t = c->parser.msg.target + strlen("/v1/sandboxes/");
+	size_t n = strcspn(t, "/");
+
+	if (!c->parser.msg.upgrade || n >= sizeof(name)) {
+		respond_error(c, 400, "attach needs Upgrade: openshell-stream");
+		return;
+	}
+	memcpy(name, t, n);
+	c->relay_fd = sandboxes_connect(gw, name, &e);
+	if (c->relay_fd < 0) {
+		respond_error(c, err_http_status(e.code), e.msg);
+		return;
+	}
+	if (epoll_ctl(gw->epoll_fd, EPOLL_CTL_ADD, c->relay_fd, &ev) < 0) {
+		respond_error(c, 500, "cannot watch the supervisor's socket");
+		return;
+	}
+	http_write_status_line(&c->out, 101, NULL, &e);
+	http_write_header(&c->out, "Upgrade", "openshell-stream", &e);
+	http_write_header(&c->out, "Connection", "Upgrade", &e);
+	http_write_end(&c->out);
+	buf_add(&c->to_relay, c->in.p, c->in.len); /* frames sent right behind the request */
+	buf_reset(&c->in);
+	c->deadline_ms = INT64_MAX; /* a session may stay idle as long as it likes */
+	log_info("api", "attach", "sandbox", name, "peer", c->peer, NULL);
+}
+
+/* Relay mode: moves bytes between the client's plaintext buffers and the relay socket. */
+static int relay_io(struct conn *c)
+{
+	char chunk[16384];
+	ssize_t r;
+
+	if (c->in.len) {
+		buf_add(&c->to_relay, c->in.p, c->in.len);
+		buf_reset(&c->in);
+	}
+	while (c->to_relay.len) {
+		r = write(c->relay_fd, c->to_relay.p, c->to_relay.len);
+		if (r < 0 && errno == EAGAIN)
+			break;
+		if (r <= 0)
+			return -1;
+		memmove(c->to_relay.p, c->to_relay.p + r, c->to_relay.len - (size_t)r);
+		buf_setlen(&c->to_relay, c->to_relay.len - (size_t)r);
+	}
+	for (;;) {
+		r = read(c->relay_fd, chunk, sizeof(chunk));
+		if (r > 0) {
+			buf_add(&c->out, chunk, (size_t)r);
+			continue;
+		}
+		if (r == 0) {
+			c->close_after_write = true; /* the supervisor is done */
+			return 0;
+		}
+		return errno == EAGAIN ? 0 : -1;
 	}
 }
 
@@ -263,12 +369,17 @@ static int tls_io(struct gw *gw, struct conn *c)
 
 static void conn_event(struct gw *gw, struct conn *c)
 {
-	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &c->ep_client };
 	bool pending;
 
 	if ((c->tls ? tls_io(gw, c) : plain_io(c)) < 0)
 		goto close;
-	process_input(gw, c);
+	if (c->relay_fd >= 0) {
+		if (relay_io(c) < 0)
+			goto close;
+	} else {
+		process_input(gw, c);
+	}
 	if (c->tls ? tls_io(gw, c) < 0 : plain_flush(c) < 0)
 		goto close;
 	pending = c->tls ? tls_server_conn_wants_write(c->tls) || c->out.len : c->out.len > 0;
@@ -280,6 +391,11 @@ static void conn_event(struct gw *gw, struct conn *c)
 	return;
 close:
 	conn_free(gw, c);
+}
+
+static void endpoint_event(struct gw *gw, struct endpoint *ep)
+{
+	conn_event(gw, ep->c);
 }
 
 static void expire(struct gw *gw)
@@ -367,7 +483,7 @@ int gw_serve(struct gw *gw, struct err *e)
 			else if (tag == EV_SIGNAL)
 				handle_signal(gw);
 			else
-				conn_event(gw, evs[i].data.ptr);
+				endpoint_event(gw, evs[i].data.ptr);
 		}
 		expire(gw);
 		health_tick(gw, &next_health);

@@ -32,6 +32,18 @@ static const char *const migrations[] = {
 	"INSERT INTO gateway (id, created_ms) VALUES (1, CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER));",
 	/* 2: settings key/value */
 	"CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
+	/* 3: sandboxes; spec is the create request as JSON */
+	"CREATE TABLE sandboxes ("
+	" id TEXT PRIMARY KEY,"
+	" name TEXT NOT NULL UNIQUE,"
+	" phase TEXT NOT NULL,"
+	" spec TEXT NOT NULL,"
+	" created_ms INTEGER NOT NULL,"
+	" updated_ms INTEGER NOT NULL,"
+	" exit_code INTEGER,"
+	" reason TEXT NOT NULL DEFAULT '',"
+	" supervisor_pid INTEGER NOT NULL DEFAULT 0,"
+	" rev INTEGER NOT NULL DEFAULT 1);",
 };
 
 static int db_error(struct store *st, struct err *e, const char *what)

@@ -7,6 +7,7 @@
 #include "json.h"
 #include "tls.h"
 #include "util.h"
+#include "xalloc.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -300,4 +301,135 @@ void client_resp_release(struct client_resp *r)
 {
 	json_free(r->body);
 	r->body = NULL;
+}
+
+/* ---- upgraded streams ------------------------------------------------------------------- */
+
+struct client_stream {
+	struct conn c;
+	struct buf pending; /* bytes that arrived behind the 101 response */
+};
+
+int client_attach(const struct gw_target *t, const char *path, struct client_stream **out,
+		  struct err *e)
+{
+	struct client_stream *s = xcalloc(1, sizeof(*s));
+	struct http_limits lim = { HTTP_HEAD_MAX_GATEWAY, HTTP_FIELDS_MAX, RESP_BODY_MAX, HTTP_TRAILER_MAX };
+	struct url u = URL_INIT;
+	struct http_parser p;
+	struct buf req = BUF_INIT, body = BUF_INIT;
+	char chunk[4096];
+	int ret = -1;
+
+	*out = NULL;
+	s->c.fd = -1;
+	buf_init(&s->pending);
+	http_parser_init(&p, HTTP_RESPONSE, &lim);
+	http_parser_set_method(&p, "POST");
+	if (url_parse(&u, t->endpoint, e) < 0 || (s->c.fd = tcp_connect(&u, e)) < 0)
+		goto out;
+	if (t->tls && tls_client_connect(&s->c.tls, s->c.fd, tls_server_name(&u), t->mtls_dir, e) < 0)
+		goto out;
+	{
+		struct buf host = BUF_INIT;
+
+		url_add_authority(&host, u.host, u.ipv6, u.port);
+		http_write_request_line(&req, "POST", path, e);
+		http_write_header(&req, "Host", host.p, e);
+		http_write_header(&req, "Upgrade", "openshell-stream", e);
+		http_write_header(&req, "Connection", "Upgrade", e);
+		http_write_header(&req, "Content-Length", "0", e);
+		http_write_end(&req);
+		buf_release(&host);
+	}
+	if (conn_write(&s->c, &req, e) < 0)
+		goto out;
+	for (;;) {
+		ssize_t n = conn_read(&s->c, chunk, sizeof(chunk), e);
+		size_t used = 0;
+		int r;
+
+		if (n <= 0) {
+			if (n == 0)
+				err_set(e, ERR_UNAVAILABLE, 0, "the gateway closed the connection");
+			goto out;
+		}
+		r = http_parse_head(&p, chunk, (size_t)n, &used, e);
+		if (r == HTTP_ERROR)
+			goto out;
+		if (r == HTTP_NEED_MORE)
+			continue;
+		if (p.msg.status != 101) { /* an error answer: read its JSON body */
+			struct client_resp resp = { 0, NULL };
+			struct buf raw = BUF_INIT;
+
+			http_parser_reset(&p);
+			http_parser_set_method(&p, "POST");
+			buf_add(&raw, chunk, (size_t)n);
+			while (http_parse_message(&p, raw.p, raw.len, &used, &body, e) == HTTP_NEED_MORE &&
+			       (n = conn_read(&s->c, chunk, sizeof(chunk), e)) > 0) {
+				buf_reset(&raw);
+				buf_add(&raw, chunk, (size_t)n);
+			}
+			buf_release(&raw);
+			if (http_parser_head_done(&p) && !e->code)
+				decode_response(t->name, &p, &body, &resp, e);
+			else
+				err_set(e, ERR_RUNTIME, 0, "attach refused by gateway '%s'", t->name);
+			client_resp_release(&resp);
+			goto out;
+		}
+		buf_add(&s->pending, chunk + used, (size_t)n - used);
+		break;
+	}
+	*out = s;
+	ret = 0;
+out:
+	if (ret < 0)
+		client_stream_close(s);
+	http_parser_release(&p);
+	url_release(&u);
+	buf_release(&req);
+	buf_release(&body);
+	return ret;
+}
+
+int client_stream_fd(const struct client_stream *s)
+{
+	return s->c.fd;
+}
+
+bool client_stream_buffered(const struct client_stream *s)
+{
+	return s->pending.len || (s->c.tls && tls_client_pending(s->c.tls));
+}
+
+ssize_t client_stream_read(struct client_stream *s, void *p, size_t n, struct err *e)
+{
+	if (s->pending.len) {
+		size_t k = n < s->pending.len ? n : s->pending.len;
+
+		memcpy(p, s->pending.p, k);
+		memmove(s->pending.p, s->pending.p + k, s->pending.len - k);
+		buf_setlen(&s->pending, s->pending.len - k);
+		return (ssize_t)k;
+	}
+	return conn_read(&s->c, p, n, e);
+}
+
+int client_stream_write(struct client_stream *s, const struct buf *b, struct err *e)
+{
+	return conn_write(&s->c, b, e);
+}
+
+void client_stream_close(struct client_stream *s)
+{
+	if (!s)
+		return;
+	if (s->c.tls)
+		tls_client_close(s->c.tls);
+	if (s->c.fd >= 0)
+		close(s->c.fd);
+	buf_release(&s->pending);
+	free(s);
 }

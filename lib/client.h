@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "config.h"
 #include "url.h"
@@ -43,5 +44,20 @@ struct client_resp {
 int client_call(const struct gw_target *t, const char *method, const char *path,
 		const struct json *body, struct client_resp *resp, struct err *e);
 void client_resp_release(struct client_resp *r);
+
+/*
+ * An upgraded connection (POST path with "Upgrade: openshell-stream"; 101 expected) that
+ * then carries the frame protocol both ways. Blocking reads and writes; poll
+ * client_stream_fd() for input, but read first while client_stream_buffered() is true.
+ */
+struct client_stream;
+struct buf;
+int client_attach(const struct gw_target *t, const char *path, struct client_stream **out,
+		  struct err *e);
+int client_stream_fd(const struct client_stream *s);
+bool client_stream_buffered(const struct client_stream *s);
+ssize_t client_stream_read(struct client_stream *s, void *p, size_t n, struct err *e);
+int client_stream_write(struct client_stream *s, const struct buf *b, struct err *e);
+void client_stream_close(struct client_stream *s);
 
 #endif

@@ -303,3 +303,8 @@ void tls_client_close(struct tls_client *c)
 	explicit_bzero(c, sizeof(*c));
 	free(c);
 }
+
+bool tls_client_pending(struct tls_client *c)
+{
+	return br_ssl_engine_current_state(&c->cc.eng) & BR_SSL_RECVAPP;
+}

@@ -55,6 +55,8 @@ int tls_client_write_all(struct tls_client *c, const void *p, size_t n, struct e
 /* Returns bytes read, 0 at a clean close, -1 on error. */
 ssize_t tls_client_read(struct tls_client *c, void *p, size_t n, struct err *e);
 void tls_client_close(struct tls_client *c);
+/* Decrypted bytes wait in the engine (read them before polling the socket). */
+bool tls_client_pending(struct tls_client *c);
 
 /* BearSSL error code -> "BR_ERR_X509_NOT_TRUSTED: certificate is not signed by ..." */
 const char *tls_error_text(int code);

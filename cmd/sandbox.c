@@ -1,0 +1,543 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * `openshell sandbox create|list|get|delete` (reference/cli.md §4.1, §7). create starts
+ * a local gateway when none is configured (auto-bootstrap, cli.md §13), creates the
+ * sandbox, waits until it is Ready and, unless --detach, attaches to its main process
+ * and exits with that process's exit status.
+ */
+#include "cmd.h"
+#include "gateway_cmd.h"
+#include "sandbox_cmd.h"
+#include "gateway/sandboxes.h"
+#include "gateway/state.h"
+#include "lib/buf.h"
+#include "lib/client.h"
+#include "lib/frame.h"
+#include "lib/fsutil.h"
+#include "lib/json.h"
+#include "lib/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PROVISION_TIMEOUT_S 300
+
+struct create_args {
+	const char *name, *policy, *output;
+	struct strlist env, labels;
+	bool tty, no_tty, detach, no_keep;
+};
+
+static const struct opt create_opts[] = {
+	{ 0, "name", OPT_STR, offsetof(struct create_args, name), "NAME",
+	  "sandbox name (a DNS label of at most 19 characters)", NULL, NULL, 0, 0, "generated" },
+	{ 0, "env", OPT_STRLIST, offsetof(struct create_args, env), "K=V",
+	  "environment variable for the command (repeatable)", NULL, NULL, 0, 0, NULL },
+	{ 0, "policy", OPT_STR, offsetof(struct create_args, policy), "FILE",
+	  "sandbox policy (YAML)", NULL, "OPENSHELL_SANDBOX_POLICY", 0, 0, NULL },
+	{ 0, "tty", OPT_FLAG, offsetof(struct create_args, tty), NULL, "run the command on a terminal",
+	  NULL, NULL, 0, 0, NULL },
+	{ 0, "no-tty", OPT_FLAG, offsetof(struct create_args, no_tty), NULL,
+	  "run the command without a terminal", NULL, NULL, 0, 0, NULL },
+	{ 0, "detach", OPT_FLAG, offsetof(struct create_args, detach), NULL,
+	  "return once the sandbox is ready, without attaching", NULL, NULL, 0, 0, NULL },
+	{ 0, "no-keep", OPT_FLAG, offsetof(struct create_args, no_keep), NULL,
+	  "delete the sandbox when the command ends", NULL, NULL, 0, 0, NULL },
+	{ 'o', "output", OPT_ENUM, offsetof(struct create_args, output), "FORMAT",
+	  "print the sandbox as json or yaml and do not attach", cmd_output_choices, NULL, 0, 0,
+	  "table" },
+	OPT_END,
+};
+
+/* ---- gateway resolution with auto-bootstrap ---------------------------------------------- */
+
+/* Starts the local gateway `name` unless it runs; a lock makes racing CLIs start one. */
+static int bootstrap(struct cli *cli, const char *name, struct err *e)
+{
+	struct gateway_start_args a = { 0 };
+	char base[512], lock[600];
+	int fd, r;
+
+	if (gw_state_base(base, sizeof(base), e) < 0 || mkdir_p(base, 0700, e) < 0)
+		return -1;
+	snprintf(lock, sizeof(lock), "%s/.bootstrap.lock", base);
+	fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0 || flock(fd, LOCK_EX) < 0)
+		return err_sys(e, ERR_RUNTIME, "cannot lock '%s'", lock);
+	fprintf(stderr, "Ensuring gateway... ");
+	fflush(stderr);
+	a.name = name;
+	r = gateway_start_quiet(cli, &a, e);
+	fprintf(stderr, r == 0 ? "OK (gateway %s)\n" : "FAILED\n", name);
+	close(fd);
+	return r;
+}
+
+static int resolve_or_bootstrap(struct cli *cli, struct gw_target *t, struct err *e)
+{
+	const char *name = cli->gateway ? cli->gateway : "openshell";
+
+	if (client_resolve(cli->gateway, cli->gateway_endpoint, t, e) == 0)
+		return 0;
+	if (e->code != ERR_NOTFOUND || cli->gateway_endpoint)
+		return -1;
+	/* nothing configured under this name: a local gateway is started, never replaced */
+	if (strstr(e->msg, "no active gateway") == NULL && !cli->gateway)
+		return -1;
+	err_clear(e);
+	if (bootstrap(cli, name, e) < 0)
+		return -1;
+	return client_resolve(name, NULL, t, e);
+}
+
+/* ---- create ------------------------------------------------------------------------------- */
+
+static struct json *create_request(const struct create_args *a, struct cli *cli, int argc,
+				   char **argv, bool tty, struct err *e)
+{
+	struct json *req = json_new_obj(), *cmd = json_new_arr(), *env = json_new_obj();
+	size_t i;
+
+	(void)argc;
+	(void)argv;
+	if (a->name)
+		json_obj_add_str(req, "name", a->name);
+	if (cli->dash_argc == 0) {
+		json_arr_add(cmd, json_new_str(access("/bin/bash", X_OK) == 0 ? "/bin/bash" : "/bin/sh"));
+		json_arr_add(cmd, json_new_str("-l"));
+	}
+	for (i = 0; i < (size_t)cli->dash_argc; i++)
+		json_arr_add(cmd, json_new_str(cli->dash_argv[i]));
+	json_obj_add(req, "command", cmd);
+	for (i = 0; i < a->env.n; i++) {
+		const char *eq = strchr(a->env.v[i], '=');
+		char key[257];
+
+		if (!eq || eq == a->env.v[i] || (size_t)(eq - a->env.v[i]) >= sizeof(key)) {
+			json_free(env);
+			json_free(req);
+			err_set(e, ERR_USAGE, 0, "invalid --env '%s': expected KEY=VALUE", a->env.v[i]);
+			return NULL;
+		}
+		snprintf(key, sizeof(key), "%.*s", (int)(eq - a->env.v[i]), a->env.v[i]);
+		json_obj_add_str(env, key, eq + 1);
+	}
+	json_obj_add(req, "env", env);
+	json_obj_add_bool(req, "tty", tty);
+	return req;
+}
+
+/* Polls until Ready (accepted only from the gateway's fresh answer), Error or timeout. */
+static int wait_ready(struct cli *cli, const struct gw_target *t, const char *name, struct err *e)
+{
+	int64_t start = now_mono_ms(), deadline = start + PROVISION_TIMEOUT_S * 1000LL;
+	char path[128];
+
+	snprintf(path, sizeof(path), "/v1/sandboxes/%s", name);
+	for (;;) {
+		struct client_resp r;
+		const char *phase;
+		int done;
+
+		if (client_call(t, "GET", path, NULL, &r, e) < 0)
+			return -1;
+		phase = json_get_str(r.body, "phase", "");
+		done = !strcmp(phase, "Ready") || !strcmp(phase, "Exited");
+		if (!strcmp(phase, "Error"))
+			err_set(e, ERR_RUNTIME, 0, "sandbox entered error phase while provisioning: %s",
+				json_get_str(r.body, "reason", "unknown reason"));
+		client_resp_release(&r);
+		if (e->code)
+			return -1;
+		if (done) {
+			if (!cli->stdout_tty)
+				fprintf(stderr, "[%.1fs] Sandbox ready\n", (now_mono_ms() - start) / 1000.0);
+			return 0;
+		}
+		if (now_mono_ms() > deadline)
+			return err_set(e, ERR_TIMEOUT, 0, "sandbox '%s' was not ready within %d s", name,
+				       PROVISION_TIMEOUT_S);
+		poll(NULL, 0, 20);
+	}
+}
+
+/* Handles one frame from the supervisor; returns the exit status, or -1 to go on. */
+static int on_frame(const struct frame *f, struct err *e)
+{
+	if (f->type == FRAME_STDOUT || f->type == FRAME_STDERR) {
+		if (write_full(f->type == FRAME_STDOUT ? 1 : 2, f->data, f->len) < 0)
+			return -1;
+		return -1;
+	}
+	if (f->type == FRAME_EXIT)
+		return frame_get_exit(f) & 0xff;
+	if (f->type == FRAME_ERROR) {
+		err_set(e, ERR_RUNTIME, 0, "sandbox: %.*s", (int)f->len, f->data);
+		return 256;
+	}
+	return -1;
+}
+
+static int pump_stdin(struct client_stream *s, bool *open_in, struct err *e)
+{
+	char chunk[16384];
+	struct buf out = BUF_INIT;
+	ssize_t n = read(0, chunk, sizeof(chunk));
+	int r;
+
+	if (n > 0) {
+		frame_put(&out, FRAME_STDIN, chunk, (size_t)n, e);
+	} else if (n == 0 || errno != EINTR) {
+		frame_put_eof(&out);
+		*open_in = false;
+	}
+	r = out.len ? client_stream_write(s, &out, e) : 0;
+	buf_release(&out);
+	return r;
+}
+
+/* Relays stdin to the main process and its output back, until it exits. */
+static int attach(const struct gw_target *t, const char *name, int *status, struct err *e)
+{
+	struct client_stream *s;
+	struct frame_decoder dec;
+	char path[128], chunk[16384];
+	bool in_open = true;
+	int ret = -1;
+
+	snprintf(path, sizeof(path), "/v1/sandboxes/%s/attach", name);
+	if (client_attach(t, path, &s, e) < 0)
+		return -1;
+	frame_decoder_init(&dec);
+	for (*status = -1; *status < 0;) {
+		struct pollfd p[2] = { { client_stream_fd(s), POLLIN, 0 }, { in_open ? 0 : -1, POLLIN, 0 } };
+		size_t off = 0, used;
+		ssize_t n;
+
+		if (!client_stream_buffered(s) && poll(p, 2, -1) < 0 && errno != EINTR)
+			break;
+		if (in_open && (p[1].revents & (POLLIN | POLLHUP)) && pump_stdin(s, &in_open, e) < 0)
+			goto out;
+		if (!client_stream_buffered(s) && !(p[0].revents & (POLLIN | POLLHUP)))
+			continue;
+		n = client_stream_read(s, chunk, sizeof(chunk), e);
+		if (n <= 0) {
+			if (n == 0)
+				err_set(e, ERR_UNAVAILABLE, 0, "the connection to sandbox '%s' ended before "
+							       "its command did", name);
+			goto out;
+		}
+		while (off < (size_t)n && *status < 0) {
+			struct frame f;
+			int r = frame_decode(&dec, chunk + off, (size_t)n - off, &used, &f, e);
+
+			if (r < 0)
+				goto out;
+			off += used;
+			if (r == 0)
+				break;
+			*status = on_frame(&f, e);
+		}
+	}
+	ret = *status == 256 ? -1 : 0;
+out:
+	frame_decoder_release(&dec);
+	client_stream_close(s);
+	return ret;
+}
+
+static void remember(const struct gw_target *t, const char *name)
+{
+	struct err e = ERR_INIT;
+	char dir[PATH_MAX], path[PATH_MAX + 16], text[64];
+
+	if (!t->registered || cfg_gateway_dir(t->meta.name, dir, sizeof(dir), &e) < 0)
+		return;
+	snprintf(path, sizeof(path), "%s/last_sandbox", dir);
+	snprintf(text, sizeof(text), "default\n%s", name);
+	write_file_atomic(path, text, strlen(text), 0600, &e);
+}
+
+static int delete_one(struct cli *cli, const struct gw_target *t, const char *name, FILE *f,
+		      struct err *e)
+{
+	struct client_resp r;
+	char path[128];
+
+	snprintf(path, sizeof(path), "/v1/sandboxes/%s", name);
+	if (client_call(t, "DELETE", path, NULL, &r, e) < 0)
+		return -1;
+	client_resp_release(&r);
+	fprintf(f, "%s%s Deleted sandbox %s\n", f == stdout && cli->color_out ? "\033[1;32m" : "",
+		cli->color_out && f == stdout ? "✓\033[0m" : "✓", name);
+	return 0;
+}
+
+static int create_run(struct cli *cli, void *args, int argc, char **argv, struct err *e)
+{
+	struct create_args *a = args;
+	bool tty = a->tty || (!a->no_tty && cli->stdin_tty && cli->stdout_tty);
+	bool structured = a->output && strcmp(a->output, "table") != 0;
+	struct json *req = NULL;
+	struct client_resp r = { 0, NULL };
+	struct gw_target t = { 0 };
+	char name[SB_NAME_MAX + 1] = "";
+	int status = 0, ret = -1;
+
+	if (a->name && sandbox_check_name(a->name, e) < 0)
+		return -1;
+	if (a->policy)
+		return err_set(e, ERR_USAGE, 0, "--policy: this build has no policy engine yet"),
+		       err_hint(e, "sandboxes get the restrictive default policy: no network access");
+	if (a->no_keep && (a->detach || structured))
+		return err_set(e, ERR_USAGE, 0, "--no-keep cannot be combined with --detach or -o");
+	if (!(req = create_request(a, cli, argc, argv, tty, e)) || resolve_or_bootstrap(cli, &t, e) < 0 ||
+	    client_call(&t, "POST", "/v1/sandboxes", req, &r, e) < 0)
+		goto out;
+	snprintf(name, sizeof(name), "%s", json_get_str(r.body, "name", ""));
+	if (!a->no_keep)
+		remember(&t, name);
+	if (structured) {
+		ret = wait_ready(cli, &t, name, e) < 0 ? -1 : 0;
+		cmd_print_structured(r.body, a->output);
+		goto out;
+	}
+	fprintf(stderr, "\nCreated sandbox: %s\n\n", name);
+	if (wait_ready(cli, &t, name, e) < 0)
+		goto cleanup;
+	if (a->detach) {
+		ret = 0;
+		goto out;
+	}
+	if (attach(&t, name, &status, e) < 0)
+		goto cleanup;
+	ret = status;
+cleanup:
+	if (a->no_keep) {
+		struct err e2 = ERR_INIT;
+
+		if (delete_one(cli, &t, name, stderr, &e2) < 0 && ret >= 0)
+			*e = e2, ret = -1;
+	}
+out:
+	if (ret < 0 && e->code == ERR_UNAVAILABLE && !e->hint[0] && t.registered)
+		err_hint(e, "a configured gateway is never replaced automatically; start it with "
+			    "'openshell gateway start --name %s', or check 'openshell status'", t.meta.name);
+	json_free(req);
+	client_resp_release(&r);
+	return ret;
+}
+
+/* ---- list, get, delete --------------------------------------------------------------------- */
+
+struct list_args {
+	const char *output;
+};
+
+static const struct opt list_opts[] = {
+	{ 'o', "output", OPT_ENUM, offsetof(struct list_args, output), "FORMAT", "output format",
+	  cmd_output_choices, NULL, 0, 0, "table" },
+	OPT_END,
+};
+
+static const char *phase_color(struct cli *cli, const char *phase)
+{
+	if (!strcmp(phase, "Ready"))
+		return ui_green(cli);
+	if (!strcmp(phase, "Error"))
+		return ui_red(cli);
+	if (!strcmp(phase, "Provisioning"))
+		return ui_yellow(cli);
+	return ui_dim(cli);
+}
+
+static void print_sandbox_table(struct cli *cli, const struct json *arr)
+{
+	size_t i, w = 4;
+
+	for (i = 0; i < json_len(arr); i++) {
+		size_t n = strlen(json_get_str(json_at(arr, i), "name", ""));
+
+		w = n > w ? n : w;
+	}
+	printf("%s%-*s  %-19s  %s%s\n", ui_bold(cli), (int)w, "NAME", "CREATED", "PHASE",
+	       ui_reset(cli));
+	for (i = 0; i < json_len(arr); i++) {
+		const struct json *sb = json_at(arr, i);
+		const char *phase = json_get_str(sb, "phase", "");
+		char created[32];
+
+		snprintf(created, sizeof(created), "%s", json_get_str(sb, "created_at", ""));
+		if (strlen(created) >= 19)
+			created[10] = ' ', created[19] = '\0';
+		printf("%-*s  %-19s  %s%s%s\n", (int)w, json_get_str(sb, "name", ""), created,
+		       phase_color(cli, phase), phase, ui_reset(cli));
+	}
+}
+
+static int list_run(struct cli *cli, void *args, int argc, char **argv, struct err *e)
+{
+	const char *format = ((struct list_args *)args)->output;
+	struct client_resp r;
+	struct gw_target t;
+	const struct json *arr;
+
+	(void)argc;
+	(void)argv;
+	if (client_resolve(cli->gateway, cli->gateway_endpoint, &t, e) < 0 ||
+	    client_call(&t, "GET", "/v1/sandboxes", NULL, &r, e) < 0)
+		return -1;
+	arr = json_get(r.body, "sandboxes");
+	if (format && strcmp(format, "table") != 0)
+		cmd_print_structured(arr, format);
+	else if (!json_len(arr))
+		printf("No sandboxes found.\n");
+	else
+		print_sandbox_table(cli, arr);
+	client_resp_release(&r);
+	return 0;
+}
+
+/* NAME, or the last-used sandbox of this gateway (reference/cli.md §4.1). */
+static int sandbox_name(const struct gw_target *t, int argc, char **argv, char *dst, size_t n,
+			struct err *e)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 16];
+	struct buf text = BUF_INIT;
+	char *nl;
+
+	if (argc > 0)
+		return sandbox_check_name(argv[0], e) < 0 ? -1 : (snprintf(dst, n, "%s", argv[0]), 0);
+	if (t->registered && cfg_gateway_dir(t->meta.name, dir, sizeof(dir), e) == 0) {
+		snprintf(path, sizeof(path), "%s/last_sandbox", dir);
+		if (read_file(path, 256, &text, e) == 0 && (nl = strchr(text.p, '\n')) &&
+		    sandbox_check_name(str_trim(nl + 1), e) == 0) {
+			snprintf(dst, n, "%s", str_trim(nl + 1));
+			fprintf(stderr, "→ Using sandbox '%s' (last used)\n", dst);
+			buf_release(&text);
+			return 0;
+		}
+	}
+	buf_release(&text);
+	err_set(e, ERR_USAGE, 0, "no sandbox name provided and no last-used sandbox");
+	return err_hint(e, "name the sandbox, or list them with 'openshell sandbox list'");
+}
+
+struct get_args {
+	const char *output;
+};
+
+static int get_run(struct cli *cli, void *args, int argc, char **argv, struct err *e)
+{
+	const char *format = ((struct get_args *)args)->output;
+	char name[SB_NAME_MAX + 1], path[128];
+	struct client_resp r;
+	struct gw_target t;
+	const struct json *cmd;
+	int64_t code;
+	size_t i;
+
+	if (client_resolve(cli->gateway, cli->gateway_endpoint, &t, e) < 0 ||
+	    sandbox_name(&t, argc, argv, name, sizeof(name), e) < 0)
+		return -1;
+	snprintf(path, sizeof(path), "/v1/sandboxes/%s", name);
+	if (client_call(&t, "GET", path, NULL, &r, e) < 0)
+		return -1;
+	if (format && strcmp(format, "table") != 0) {
+		cmd_print_structured(r.body, format);
+	} else {
+		printf("%sSandbox:%s\n\n", ui_bold(cli), ui_reset(cli));
+		printf("  Id: %s\n  Name: %s\n  Phase: %s\n", json_get_str(r.body, "id", ""),
+		       json_get_str(r.body, "name", ""), json_get_str(r.body, "phase", ""));
+		if (json_get_i64(r.body, "exit_code", &code) == 0)
+			printf("  Exit code: %lld\n", (long long)code);
+		if (json_get_str(r.body, "reason", NULL))
+			printf("  Reason: %s\n", json_get_str(r.body, "reason", ""));
+		printf("  Created: %s\n  Command:", json_get_str(r.body, "created_at", ""));
+		cmd = json_get(r.body, "command");
+		for (i = 0; i < json_len(cmd); i++) {
+			struct buf q = BUF_INIT;
+
+			buf_add_shell_quoted(&q, json_str(json_at(cmd, i)));
+			printf(" %s", q.p);
+			buf_release(&q);
+		}
+		printf("\n");
+	}
+	client_resp_release(&r);
+	return 0;
+}
+
+struct delete_args {
+	bool all;
+};
+
+static const struct opt delete_opts[] = {
+	{ 0, "all", OPT_FLAG, offsetof(struct delete_args, all), NULL, "delete every sandbox",
+	  NULL, NULL, 0, 0, NULL },
+	OPT_END,
+};
+
+static int delete_run(struct cli *cli, void *args, int argc, char **argv, struct err *e)
+{
+	struct delete_args *a = args;
+	struct client_resp r = { 0, NULL };
+	struct gw_target t;
+	const struct json *arr;
+	int i, failed = 0;
+
+	if ((a->all && argc) || (!a->all && !argc))
+		return err_set(e, ERR_USAGE, 0, "name the sandboxes to delete, or pass --all (not both)");
+	if (client_resolve(cli->gateway, cli->gateway_endpoint, &t, e) < 0)
+		return -1;
+	if (a->all) {
+		if (client_call(&t, "GET", "/v1/sandboxes", NULL, &r, e) < 0)
+			return -1;
+		arr = json_get(r.body, "sandboxes");
+		if (!json_len(arr))
+			printf("No sandboxes to delete.\n");
+		for (size_t k = 0; k < json_len(arr); k++)
+			if (delete_one(cli, &t, json_get_str(json_at(arr, k), "name", ""), stdout, e) < 0)
+				failed++;
+		client_resp_release(&r);
+		return failed ? -1 : 0;
+	}
+	for (i = 0; i < argc; i++) {
+		if (delete_one(cli, &t, argv[i], stdout, e) == 0)
+			continue;
+		if (e->code != ERR_NOTFOUND)
+			return -1;
+		ui_warn(cli, "Sandbox %s not found", argv[i]);
+		err_clear(e);
+		failed++;
+	}
+	return failed ? 1 : 0;
+}
+
+static const struct opt get_opts[] = {
+	{ 'o', "output", OPT_ENUM, offsetof(struct get_args, output), "FORMAT", "output format",
+	  cmd_output_choices, NULL, 0, 0, "table" },
+	OPT_END,
+};
+
+const struct cmd cmd_sandbox_subs[] = {
+	{ "create", NULL, "create a sandbox and run a command in it", "[-- CMD...]",
+	  "Without a gateway, starts a local one first. Attaches to the command (default: a login\n"
+	  "shell) and exits with its exit status; --detach returns once the sandbox is ready.",
+	  create_opts, sizeof(struct create_args), 0, 0, create_run, NULL, CMD_PASSTHRU },
+	{ "list", NULL, "list sandboxes", NULL, NULL, list_opts, sizeof(struct list_args), 0, 0,
+	  list_run, NULL, 0 },
+	{ "get", NULL, "show a sandbox", "[NAME]", NULL, get_opts, sizeof(struct get_args), 0, 1,
+	  get_run, NULL, 0 },
+	{ "delete", NULL, "delete sandboxes (processes, files and record)", "NAME... | --all", NULL,
+	  delete_opts, sizeof(struct delete_args), 0, -1, delete_run, NULL, 0 },
+	CMD_END,
+};

@@ -1,0 +1,597 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Sandbox records and their life cycle on the gateway side; see sandboxes.h. */
+#include "sandboxes.h"
+#include "gw.h"
+#include "store.h"
+#include "lib/buf.h"
+#include "lib/err.h"
+#include "lib/fsutil.h"
+#include "lib/json.h"
+#include "lib/log.h"
+#include "lib/util.h"
+#include "lib/xalloc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define CMD_ARGS_MAX 256
+#define CMD_BYTES_MAX (256 * 1024)
+#define ENV_MAX 128
+
+static const char *const adjectives[] = {
+	"brave", "calm", "clever", "eager", "fair", "gentle", "happy", "jolly", "keen", "kind",
+	"lively", "merry", "nimble", "proud", "quick", "quiet", "sharp", "steady", "swift", "witty",
+};
+static const char *const nouns[] = {
+	"badger", "beaver", "crane", "dolphin", "falcon", "fox", "heron", "koala", "lynx", "marten",
+	"otter", "owl", "panda", "puffin", "raven", "seal", "sparrow", "tiger", "walrus", "wren",
+};
+
+void sandbox_generate_name(char out[SB_NAME_MAX + 1])
+{
+	unsigned char r[2] = { 0, 0 };
+	size_t n;
+
+	if (getrandom(r, sizeof(r), 0) != 2)
+		r[0] = (unsigned char)getpid(), r[1] = (unsigned char)now_mono_ms();
+	snprintf(out, SB_NAME_MAX + 1, "%s-%s", adjectives[r[0] % ARRAY_SIZE(adjectives)],
+		 nouns[r[1] % ARRAY_SIZE(nouns)]);
+	n = strlen(out);
+	while (n && out[n - 1] == '-')
+		out[--n] = '\0';
+}
+
+int sandbox_check_name(const char *name, struct err *e)
+{
+	size_t n = strlen(name), i;
+
+	if (!n || n > SB_NAME_MAX)
+		return err_set(e, ERR_INVALID, 0,
+			       "invalid sandbox name '%s': it must have 1 to %d characters", name,
+			       SB_NAME_MAX);
+	for (i = 0; i < n; i++)
+		if (!((name[i] >= 'a' && name[i] <= 'z') || (name[i] >= '0' && name[i] <= '9') ||
+		      name[i] == '-'))
+			return err_set(e, ERR_INVALID, 0,
+				       "invalid sandbox name '%s': only a-z, 0-9 and '-' are allowed",
+				       name);
+	if (name[0] == '-' || name[n - 1] == '-' || strstr(name, "--"))
+		return err_set(e, ERR_INVALID, 0,
+			       "invalid sandbox name '%s': no leading, trailing or double '-'", name);
+	return 0;
+}
+
+void sandbox_release(struct sandbox *sb)
+{
+	json_free(sb->spec);
+	sb->spec = NULL;
+}
+
+static int db_err(struct gw *gw, struct err *e, const char *what)
+{
+	return err_set(e, ERR_RUNTIME, 0, "%s: %s", what, sqlite3_errmsg(store_db(gw->store)));
+}
+
+int sandboxes_count(struct gw *gw, int64_t *n, struct err *e)
+{
+	sqlite3_stmt *q = NULL;
+	int rc;
+
+	if (sqlite3_prepare_v2(store_db(gw->store), "SELECT count(*) FROM sandboxes", -1, &q, NULL) !=
+	    SQLITE_OK)
+		return db_err(gw, e, "cannot count sandboxes");
+	rc = sqlite3_step(q);
+	*n = rc == SQLITE_ROW ? sqlite3_column_int64(q, 0) : 0;
+	sqlite3_finalize(q);
+	return rc == SQLITE_ROW ? 0 : db_err(gw, e, "cannot count sandboxes");
+}
+
+static void copy_text(char *dst, size_t n, sqlite3_stmt *q, int col)
+{
+	const unsigned char *t = sqlite3_column_text(q, col);
+
+	snprintf(dst, n, "%s", t ? (const char *)t : "");
+}
+
+#define SB_COLUMNS "id, name, phase, spec, created_ms, updated_ms, exit_code, reason, supervisor_pid, rev"
+
+static void row_to_sandbox(sqlite3_stmt *q, struct sandbox *sb)
+{
+	struct err e = ERR_INIT;
+	const char *spec = (const char *)sqlite3_column_text(q, 3);
+
+	memset(sb, 0, sizeof(*sb));
+	copy_text(sb->id, sizeof(sb->id), q, 0);
+	copy_text(sb->name, sizeof(sb->name), q, 1);
+	copy_text(sb->phase, sizeof(sb->phase), q, 2);
+	sb->spec = spec ? json_parse(spec, strlen(spec), &e) : NULL;
+	sb->created_ms = sqlite3_column_int64(q, 4);
+	sb->updated_ms = sqlite3_column_int64(q, 5);
+	sb->has_exit = sqlite3_column_type(q, 6) != SQLITE_NULL;
+	sb->exit_code = sqlite3_column_int(q, 6);
+	copy_text(sb->reason, sizeof(sb->reason), q, 7);
+	sb->supervisor_pid = (long)sqlite3_column_int64(q, 8);
+	sb->rev = sqlite3_column_int64(q, 9);
+}
+
+static int load(struct gw *gw, const char *name, struct sandbox *out, struct err *e)
+{
+	sqlite3_stmt *q = NULL;
+	int rc;
+
+	if (sqlite3_prepare_v2(store_db(gw->store), "SELECT " SB_COLUMNS " FROM sandboxes WHERE name = ?1",
+			       -1, &q, NULL) != SQLITE_OK)
+		return db_err(gw, e, "cannot read sandbox");
+	sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW)
+		row_to_sandbox(q, out);
+	sqlite3_finalize(q);
+	if (rc == SQLITE_DONE)
+		return err_set(e, ERR_NOTFOUND, 0, "sandbox '%s' not found", name);
+	return rc == SQLITE_ROW ? 0 : db_err(gw, e, "cannot read sandbox");
+}
+
+/* CAS on rev: phase, exit code, reason, supervisor pid. */
+static int save_state(struct gw *gw, struct sandbox *sb, struct err *e)
+{
+	sqlite3_stmt *q = NULL;
+	int ret = -1;
+
+	if (sqlite3_prepare_v2(store_db(gw->store),
+			       "UPDATE sandboxes SET phase = ?1, exit_code = ?2, reason = ?3,"
+			       " supervisor_pid = ?4, updated_ms = ?5, rev = rev + 1"
+			       " WHERE id = ?6 AND rev = ?7",
+			       -1, &q, NULL) != SQLITE_OK)
+		return db_err(gw, e, "cannot update sandbox");
+	sqlite3_bind_text(q, 1, sb->phase, -1, SQLITE_STATIC);
+	if (sb->has_exit)
+		sqlite3_bind_int(q, 2, sb->exit_code);
+	else
+		sqlite3_bind_null(q, 2);
+	sqlite3_bind_text(q, 3, sb->reason, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 4, sb->supervisor_pid);
+	sqlite3_bind_int64(q, 5, now_wall_ms());
+	sqlite3_bind_text(q, 6, sb->id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 7, sb->rev);
+	if (sqlite3_step(q) != SQLITE_DONE)
+		db_err(gw, e, "cannot update sandbox");
+	else if (sqlite3_changes(store_db(gw->store)) != 1)
+		err_set(e, ERR_CONFLICT, 0, "sandbox '%s' changed concurrently; retry", sb->name);
+	else
+		ret = 0, sb->rev++;
+	sqlite3_finalize(q);
+	return ret;
+}
+
+static int sandbox_dir(struct gw *gw, const struct sandbox *sb, char *dst, size_t n)
+{
+	return fmt_into(dst, n, "%s/%s", gw->paths.sandboxes, sb->id);
+}
+
+int sandbox_socket_path(struct gw *gw, const struct sandbox *sb, char *dst, size_t n)
+{
+	/* unix socket paths are limited to 108 bytes: keep it short */
+	return fmt_into(dst, n, "%s/%.12s.sock", gw->paths.run, sb->id);
+}
+
+/* The supervisor is alive when its pid still runs `internal supervise` for this sandbox. */
+static bool supervisor_alive(const struct sandbox *sb)
+{
+	char path[64], cmdline[4096];
+	ssize_t n;
+	int fd;
+
+	if (sb->supervisor_pid <= 0)
+		return false;
+	snprintf(path, sizeof(path), "/proc/%ld/cmdline", sb->supervisor_pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, cmdline, sizeof(cmdline) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	for (ssize_t i = 0; i < n; i++)
+		if (!cmdline[i])
+			cmdline[i] = ' ';
+	cmdline[n] = '\0';
+	return strstr(cmdline, "supervise") && strstr(cmdline, sb->id);
+}
+
+/* Derives the phase from the supervisor's status file and liveness. */
+static void refresh(struct gw *gw, struct sandbox *sb)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 16];
+	struct buf st = BUF_INIT;
+	struct err e = ERR_INIT;
+	struct sandbox before = *sb;
+	bool alive = supervisor_alive(sb);
+	char *s;
+
+	if (!strcmp(sb->phase, "Deleting") || !strcmp(sb->phase, "Error") ||
+	    !strcmp(sb->phase, "Exited") || !strcmp(sb->phase, "Stopped"))
+		return;
+	sandbox_dir(gw, sb, dir, sizeof(dir));
+	snprintf(path, sizeof(path), "%s/status", dir);
+	read_file(path, 4096, &st, &e);
+	s = str_trim(st.p);
+	if (str_has_prefix(s, "exited ")) {
+		snprintf(sb->phase, sizeof(sb->phase), "Exited");
+		sb->has_exit = true;
+		sb->exit_code = atoi(s + 7);
+	} else if (str_has_prefix(s, "error ")) {
+		snprintf(sb->phase, sizeof(sb->phase), "Error");
+		snprintf(sb->reason, sizeof(sb->reason), "%s", s + 6);
+	} else if (!alive && sb->supervisor_pid) {
+		snprintf(sb->phase, sizeof(sb->phase), "Error");
+		snprintf(sb->reason, sizeof(sb->reason), "the supervisor (pid %ld) exited unexpectedly",
+			 sb->supervisor_pid);
+	} else if (!strcmp(s, "ready")) {
+		snprintf(sb->phase, sizeof(sb->phase), "Ready");
+	}
+	buf_release(&st);
+	if (strcmp(before.phase, sb->phase) != 0 && save_state(gw, sb, &e) == 0)
+		log_info("sandbox", "phase changed", "sandbox", sb->name, "phase", sb->phase,
+			 "reason", sb->reason, NULL);
+}
+
+int sandboxes_get(struct gw *gw, const char *name, struct sandbox *out, struct err *e)
+{
+	if (load(gw, name, out, e) < 0)
+		return -1;
+	refresh(gw, out);
+	return 0;
+}
+
+int sandboxes_list(struct gw *gw, struct sandbox **out, size_t *n, struct err *e)
+{
+	sqlite3_stmt *q = NULL;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (sqlite3_prepare_v2(store_db(gw->store),
+			       "SELECT " SB_COLUMNS " FROM sandboxes ORDER BY created_ms, name", -1, &q,
+			       NULL) != SQLITE_OK)
+		return db_err(gw, e, "cannot list sandboxes");
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		*out = xreallocarray(*out, *n + 1, sizeof(**out));
+		row_to_sandbox(q, &(*out)[*n]);
+		refresh(gw, &(*out)[(*n)++]);
+	}
+	sqlite3_finalize(q);
+	if (rc != SQLITE_DONE) {
+		sandbox_list_free(*out, *n);
+		return db_err(gw, e, "cannot list sandboxes");
+	}
+	return 0;
+}
+
+void sandbox_list_free(struct sandbox *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		sandbox_release(&v[i]);
+	free(v);
+}
+
+struct json *sandbox_json(const struct sandbox *sb)
+{
+	struct json *o = json_new_obj(), *cmd;
+	char t[32];
+
+	json_obj_add_str(o, "id", sb->id);
+	json_obj_add_str(o, "name", sb->name);
+	json_obj_add_str(o, "phase", sb->phase);
+	fmt_rfc3339(t, sb->created_ms / 1000);
+	json_obj_add_str(o, "created_at", t);
+	if (sb->has_exit)
+		json_obj_add_i64(o, "exit_code", sb->exit_code);
+	if (sb->reason[0])
+		json_obj_add_str(o, "reason", sb->reason);
+	cmd = json_new_arr();
+	for (size_t i = 0; i < json_len(json_get(sb->spec, "command")); i++)
+		json_arr_add(cmd, json_new_str(json_str(json_at(json_get(sb->spec, "command"), i))));
+	json_obj_add(o, "command", cmd);
+	json_obj_add_bool(o, "tty", json_bool(json_get(sb->spec, "tty")));
+	json_obj_add_i64(o, "rev", sb->rev);
+	return o;
+}
+
+/* Checks the create request (reference/cli.md §12 limits) and normalises it into spec. */
+static int check_request(const struct json *req, char name[SB_NAME_MAX + 1], struct err *e)
+{
+	const struct json *cmd = json_get(req, "command"), *env = json_get(req, "env");
+	size_t i, bytes = 0;
+
+	if (!json_is_obj(req))
+		return err_set(e, ERR_INVALID, 0, "expected a JSON object");
+	if (json_get(req, "name") && !json_is_null(json_get(req, "name"))) {
+		if (!json_is_str(json_get(req, "name")))
+			return err_set(e, ERR_INVALID, 0, "\"name\" must be a string");
+		snprintf(name, SB_NAME_MAX + 1, "%s", json_get_str(req, "name", ""));
+		if (strlen(json_get_str(req, "name", "")) > SB_NAME_MAX)
+			return sandbox_check_name(json_get_str(req, "name", ""), e);
+		if (sandbox_check_name(name, e) < 0)
+			return -1;
+	} else {
+		sandbox_generate_name(name);
+	}
+	if (!json_is_arr(cmd) || !json_len(cmd))
+		return err_set(e, ERR_INVALID, 0, "\"command\" must be a non-empty array of strings");
+	if (json_len(cmd) > CMD_ARGS_MAX)
+		return err_set(e, ERR_INVALID, 0, "the command has more than %d arguments", CMD_ARGS_MAX);
+	for (i = 0; i < json_len(cmd); i++) {
+		const struct json *a = json_at(cmd, i);
+
+		if (!json_is_str(a) || memchr(json_str(a), 0, json_str_len(a)))
+			return err_set(e, ERR_INVALID, 0, "\"command\" must be an array of strings without NUL");
+		bytes += json_str_len(a);
+	}
+	if (!json_str_len(json_at(cmd, 0)))
+		return err_set(e, ERR_INVALID, 0, "the command's first word is empty");
+	if (bytes > CMD_BYTES_MAX)
+		return err_set(e, ERR_INVALID, 0, "the command is larger than %d bytes", CMD_BYTES_MAX);
+	if (env && (!json_is_obj(env) || json_len(env) > ENV_MAX))
+		return err_set(e, ERR_INVALID, 0, "\"env\" must be an object of at most %d strings", ENV_MAX);
+	for (i = 0; i < json_len(env); i++) {
+		const char *k = json_key_at(env, i);
+
+		if (!json_is_str(json_at(env, i)) || !*k || strspn(k, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") != strlen(k) ||
+		    (k[0] >= '0' && k[0] <= '9'))
+			return err_set(e, ERR_INVALID, 0, "invalid environment variable '%s'", k);
+		if (str_has_prefix(k, "OPENSHELL_"))
+			return err_set(e, ERR_INVALID, 0, "environment variable '%s': OPENSHELL_* is reserved", k);
+	}
+	return 0;
+}
+
+static void new_id(char id[40])
+{
+	unsigned char r[16];
+	int i;
+
+	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
+		for (i = 0; i < 16; i++)
+			r[i] = (unsigned char)(now_mono_ms() >> (i % 8));
+	for (i = 0; i < 16; i++)
+		snprintf(id + 2 * i, 3, "%02x", r[i]);
+}
+
+static int insert(struct gw *gw, struct sandbox *sb, const char *spec, struct err *e)
+{
+	sqlite3_stmt *q = NULL;
+	int rc;
+
+	if (sqlite3_prepare_v2(store_db(gw->store),
+			       "INSERT INTO sandboxes (id, name, phase, spec, created_ms, updated_ms)"
+			       " VALUES (?1, ?2, 'Provisioning', ?3, ?4, ?4)",
+			       -1, &q, NULL) != SQLITE_OK)
+		return db_err(gw, e, "cannot create sandbox");
+	sqlite3_bind_text(q, 1, sb->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, sb->name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 3, spec, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 4, sb->created_ms);
+	rc = sqlite3_step(q);
+	sqlite3_finalize(q);
+	if (rc == SQLITE_CONSTRAINT)
+		return err_set(e, ERR_EXISTS, 0, "sandbox '%s' already exists", sb->name),
+		       err_hint(e, "delete it first with: openshell sandbox delete %s, or use a "
+				   "different name", sb->name);
+	return rc == SQLITE_DONE ? 0 : db_err(gw, e, "cannot create sandbox");
+}
+
+/* Double fork: the supervisor is nobody's child here and survives a gateway restart. */
+static int spawn_supervisor(struct gw *gw, struct sandbox *sb, const char *dir, struct err *e)
+{
+	char sock[PATH_MAX], log[PATH_MAX + 32];
+	int pfd[2], fd;
+	pid_t pid, grand = 0;
+
+	if (sandbox_socket_path(gw, sb, sock, sizeof(sock)) < 0)
+		return err_set(e, ERR_RUNTIME, ENAMETOOLONG, "state path too long");
+	snprintf(log, sizeof(log), "%s/supervisor.log", dir);
+	if (pipe2(pfd, O_CLOEXEC) < 0)
+		return err_sys(e, ERR_RUNTIME, "cannot start the supervisor");
+	pid = fork();
+	if (pid < 0) {
+		close(pfd[0]);
+		close(pfd[1]);
+		return err_sys(e, ERR_RUNTIME, "cannot start the supervisor");
+	}
+	if (pid == 0) {
+		char *argv[] = { "openshell", "supervise", "--dir", (char *)dir, "--socket", sock,
+				 "--id", sb->id, NULL };
+		sigset_t none;
+
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL); /* the gateway blocks signals for signalfd */
+		setsid();
+		grand = fork();
+		if (grand != 0) {
+			if (write(pfd[1], &grand, sizeof(grand)) < 0)
+				_exit(1);
+			_exit(0);
+		}
+		fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+		if (fd < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
+			_exit(127);
+		fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || dup2(fd, 0) < 0)
+			_exit(127);
+		fexecve(gw->self_exe_fd, argv, environ);
+		_exit(127);
+	}
+	close(pfd[1]);
+	waitpid(pid, NULL, 0);
+	if (read(pfd[0], &grand, sizeof(grand)) != (ssize_t)sizeof(grand))
+		grand = 0;
+	close(pfd[0]);
+	if (!grand)
+		return err_set(e, ERR_RUNTIME, 0, "cannot start the supervisor");
+	sb->supervisor_pid = grand;
+	return 0;
+}
+
+static int prepare_dir(struct gw *gw, struct sandbox *sb, const char *spec, char *dir, size_t n,
+		       struct err *e)
+{
+	char path[PATH_MAX + 16];
+
+	if (sandbox_dir(gw, sb, dir, n) < 0)
+		return err_set(e, ERR_RUNTIME, ENAMETOOLONG, "state path too long");
+	snprintf(path, sizeof(path), "%s/workdir", dir);
+	if (mkdir_p(path, 0700, e) < 0)
+		return -1;
+	snprintf(path, sizeof(path), "%s/spec.json", dir);
+	return write_file_atomic(path, spec, strlen(spec), 0600, e);
+}
+
+int sandboxes_create(struct gw *gw, const struct json *req, struct sandbox *out, struct err *e)
+{
+	struct gw_settings gs;
+	struct buf spec = BUF_INIT;
+	char dir[PATH_MAX];
+	int64_t count;
+	int ret = -1;
+
+	memset(out, 0, sizeof(*out));
+	if (check_request(req, out->name, e) < 0 || store_gateway_get(gw->store, &gs, e) < 0 ||
+	    sandboxes_count(gw, &count, e) < 0)
+		goto out;
+	if (count >= gs.max_sandboxes) {
+		err_set(e, ERR_LIMIT, 0, "gateway '%s' has reached its maximum of %lld sandboxes",
+			gw->cfg->name, (long long)gs.max_sandboxes);
+		err_hint(e, "delete a sandbox, or raise the limit: openshell gateway update --max-sandboxes N");
+		goto out;
+	}
+	new_id(out->id);
+	out->created_ms = now_wall_ms();
+	snprintf(out->phase, sizeof(out->phase), "Provisioning");
+	json_write(req, &spec, JSON_COMPACT);
+	{
+		struct json *named = json_parse(spec.p, spec.len, e);
+
+		if (!named)
+			goto out;
+		json_obj_add_str(named, "name", out->name);
+		buf_reset(&spec);
+		json_write(named, &spec, JSON_COMPACT);
+		json_free(named);
+	}
+	if (insert(gw, out, spec.p, e) < 0)
+		goto out;
+	out->spec = json_parse(spec.p, spec.len, e);
+	out->rev = 1;
+	if (prepare_dir(gw, out, spec.p, dir, sizeof(dir), e) < 0 ||
+	    spawn_supervisor(gw, out, dir, e) < 0) {
+		char text[600];
+
+		snprintf(out->phase, sizeof(out->phase), "Error");
+		snprintf(out->reason, sizeof(out->reason), "%s", err_text(e, text, sizeof(text)));
+		save_state(gw, out, &(struct err){ 0 });
+		goto out;
+	}
+	if (save_state(gw, out, e) < 0)
+		goto out;
+	log_info("sandbox", "sandbox created", "sandbox", out->name, "id", out->id, NULL);
+	ret = 0;
+out:
+	buf_release(&spec);
+	return ret;
+}
+
+/* Processes first (supervisor TERM, then KILL), then files, then the row. */
+int sandboxes_delete(struct gw *gw, const char *name, struct err *e)
+{
+	struct sandbox sb;
+	char dir[PATH_MAX], sock[PATH_MAX];
+	int64_t deadline;
+	int ret = -1;
+
+	if (load(gw, name, &sb, e) < 0)
+		return -1;
+	snprintf(sb.phase, sizeof(sb.phase), "Deleting");
+	if (save_state(gw, &sb, e) < 0)
+		goto out;
+	if (supervisor_alive(&sb)) {
+		kill((pid_t)sb.supervisor_pid, SIGTERM);
+		for (deadline = now_mono_ms() + 5000; supervisor_alive(&sb) && now_mono_ms() < deadline;)
+			usleep(20000);
+		if (supervisor_alive(&sb))
+			kill((pid_t)sb.supervisor_pid, SIGKILL);
+		while (supervisor_alive(&sb))
+			usleep(10000);
+	}
+	if (sandbox_dir(gw, &sb, dir, sizeof(dir)) == 0 && remove_tree(dir, e) < 0)
+		goto out;
+	if (sandbox_socket_path(gw, &sb, sock, sizeof(sock)) == 0)
+		unlink(sock);
+	if (sqlite3_exec(store_db(gw->store), "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+		goto out;
+	{
+		sqlite3_stmt *q = NULL;
+
+		if (sqlite3_prepare_v2(store_db(gw->store), "DELETE FROM sandboxes WHERE id = ?1", -1,
+				       &q, NULL) == SQLITE_OK) {
+			sqlite3_bind_text(q, 1, sb.id, -1, SQLITE_STATIC);
+			sqlite3_step(q);
+		}
+		sqlite3_finalize(q);
+	}
+	if (sqlite3_exec(store_db(gw->store), "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		db_err(gw, e, "cannot delete sandbox");
+		goto out;
+	}
+	log_info("sandbox", "sandbox deleted", "sandbox", sb.name, NULL);
+	ret = 0;
+out:
+	sandbox_release(&sb);
+	return ret;
+}
+
+int sandboxes_connect(struct gw *gw, const char *name, struct err *e)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	struct sandbox sb;
+	int fd = -1;
+
+	if (sandboxes_get(gw, name, &sb, e) < 0)
+		return -1;
+	if (strcmp(sb.phase, "Ready") != 0 && !supervisor_alive(&sb)) {
+		if (sb.has_exit)
+			err_set(e, ERR_CONFLICT, 0, "sandbox '%s' has exited (exit code %d)", name,
+				sb.exit_code);
+		else
+			err_set(e, ERR_CONFLICT, 0, "sandbox '%s' is %s%s%s", name, sb.phase,
+				sb.reason[0] ? ": " : "", sb.reason);
+		goto out;
+	}
+	if (sandbox_socket_path(gw, &sb, a.sun_path, sizeof(a.sun_path)) < 0) {
+		err_set(e, ERR_RUNTIME, ENAMETOOLONG, "socket path too long");
+		goto out;
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
+		err_sys(e, ERR_UNAVAILABLE, "cannot reach the supervisor of sandbox '%s'", name);
+		if (fd >= 0)
+			close(fd);
+		fd = -1;
+	}
+out:
+	sandbox_release(&sb);
+	return fd;
+}

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Sandbox records (table `sandboxes`) and their life cycle on the gateway side:
+ * create (validate, count against max_sandboxes, insert, start the supervisor),
+ * phase refresh from the supervisor's status file, delete (processes first, then files,
+ * then the row). The count of sandboxes is always derived from the table, never kept.
+ */
+#ifndef OS_GW_SANDBOXES_H
+#define OS_GW_SANDBOXES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct gw;
+struct err;
+struct json;
+
+#define SB_NAME_MAX 19 /* reference/cli.md §12: three routable names + two '--' fit in 63 */
+
+struct sandbox {
+	char id[40];
+	char name[SB_NAME_MAX + 1];
+	char phase[16];       /* Provisioning Ready Stopped Exited Error Deleting */
+	struct json *spec;    /* owned */
+	int64_t created_ms, updated_ms;
+	bool has_exit;
+	int exit_code;
+	char reason[256];
+	long supervisor_pid;
+	int64_t rev;
+};
+
+void sandbox_release(struct sandbox *sb);
+/* A DNS-1123 label of at most SB_NAME_MAX characters. */
+int sandbox_check_name(const char *name, struct err *e);
+/* Two random words, as the reference's petnames. */
+void sandbox_generate_name(char out[SB_NAME_MAX + 1]);
+
+int sandboxes_count(struct gw *gw, int64_t *n, struct err *e);
+int sandboxes_create(struct gw *gw, const struct json *req, struct sandbox *out, struct err *e);
+int sandboxes_get(struct gw *gw, const char *name, struct sandbox *out, struct err *e);
+/* All sandboxes ordered by creation time; free with sandbox_list_free. */
+int sandboxes_list(struct gw *gw, struct sandbox **out, size_t *n, struct err *e);
+void sandbox_list_free(struct sandbox *v, size_t n);
+int sandboxes_delete(struct gw *gw, const char *name, struct err *e);
+/* A connected (non-blocking) socket to the sandbox's supervisor, for attach. */
+int sandboxes_connect(struct gw *gw, const char *name, struct err *e);
+/* The sandbox as the API shows it. */
+struct json *sandbox_json(const struct sandbox *sb);
+/* Where the supervisor of sb listens. */
+int sandbox_socket_path(struct gw *gw, const struct sandbox *sb, char *dst, size_t n);
+
+#endif

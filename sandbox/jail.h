@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * One confined sandbox process tree. jail_spawn() clones a child into new user, mount,
+ * pid, net, uts, ipc and cgroup namespaces; the child becomes the sandbox's pid 1 (our
+ * init), confines itself in one ordered sequence (jail_confine in jail.c), then forks the
+ * main process and reaps until it exits, with its exit status (128+signal if killed).
+ */
+#ifndef OS_JAIL_H
+#define OS_JAIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+struct err;
+
+#define JAIL_MAX_PATHS 64
+#define JAIL_MAX_ENV 160
+
+struct jail_spec {
+	const char *read_only[JAIL_MAX_PATHS];  /* host paths bound read-only */
+	size_t n_ro;
+	const char *read_write[JAIL_MAX_PATHS]; /* host paths bound read-write */
+	size_t n_rw;
+	const char *workdir;                    /* host dir mounted at /sandbox (HOME) */
+	const char *root_dir;                   /* an empty host dir to build the root on */
+	const char *hostname;
+	char *const *argv;                      /* main process */
+	const char *env[JAIL_MAX_ENV];          /* KEY=VALUE, the complete environment */
+	size_t n_env;
+	bool hard_landlock;                     /* landlock.compatibility: hard_requirement */
+	uid_t host_uid;                         /* who uid 1000 inside is outside */
+	gid_t host_gid;
+	int stdio[3];                           /* the main process's stdin/stdout/stderr */
+};
+
+/* The reference's restrictive default (policy.md §2.1) plus /sandbox. */
+void jail_default_paths(struct jail_spec *s);
+
+/* Starts the sandbox. *init_pid is its pid 1 as seen from here; *proxy_fd receives the
+ * listening socket on 127.0.0.1:3128 made inside the sandbox's network namespace
+ * (DESIGN.md §7). Returns after the sandbox has confined itself, or -1 with the step
+ * that failed ("confine step 'pivot_root' failed: ..."). */
+int jail_spawn(const struct jail_spec *s, pid_t *init_pid, int *proxy_fd, struct err *e);
+
+/* Internal steps, in their own files: Landlock over the new root (jail_landlock.c) and the
+ * seccomp filter (jail_seccomp.c). Both run in the confined child. */
+int jail_landlock(const struct jail_spec *s, struct err *e);
+int jail_seccomp_load(void);
+/* The filter as readable pseudo-code (golden tests, `openshell internal seccomp`). */
+int jail_seccomp_export_pfc(int fd);
+
+#endif
