@@ -355,6 +355,8 @@ static void apply_env(const struct opt *table, void *base, const bool *seen, siz
 			continue;
 		if (table[i].kind == OPT_STR || table[i].kind == OPT_ENUM)
 			*(const char **)((char *)base + table[i].off) = v;
+		else if (table[i].kind == OPT_INT)
+			parse_i64(v, table[i].min, table[i].max, (int64_t *)((char *)base + table[i].off));
 	}
 }
 

@@ -34,8 +34,8 @@
 #define START_OPTS(T)                                                                              \
 	{ 0, "name", OPT_STR, offsetof(T, name), "NAME", "gateway name", NULL, NULL, 0, 0,         \
 	  "openshell" },                                                                           \
-	{ 'p', "port", OPT_INT, offsetof(T, port), "PORT", "port to listen on", NULL, NULL, 1,     \
-	  65535, "8080" },                                                                         \
+	{ 'p', "port", OPT_INT, offsetof(T, port), "PORT", "port to listen on", NULL,             \
+	  "OPENSHELL_GATEWAY_PORT", 1, 65535, "8080" },                                                                         \
 	{ 0, "bind", OPT_STR, offsetof(T, bind), "ADDR", "address to listen on", NULL, NULL, 0, 0, \
 	  "127.0.0.1" },                                                                           \
 	{ 0, "plaintext", OPT_FLAG, offsetof(T, plaintext), NULL,                                  \

@@ -75,6 +75,8 @@ static int bootstrap(struct cli *cli, const char *name, struct err *e)
 	fprintf(stderr, "Ensuring gateway... ");
 	fflush(stderr);
 	a.name = name;
+	if (getenv("OPENSHELL_GATEWAY_PORT"))
+		parse_i64(getenv("OPENSHELL_GATEWAY_PORT"), 1, 65535, &a.port);
 	r = gateway_start_quiet(cli, &a, e);
 	fprintf(stderr, r == 0 ? "OK (gateway %s)\n" : "FAILED\n", name);
 	close(fd);

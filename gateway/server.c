@@ -371,23 +371,37 @@ static void conn_event(struct gw *gw, struct conn *c)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &c->ep_client };
 	bool pending;
+	int round;
 
 	if ((c->tls ? tls_io(gw, c) : plain_io(c)) < 0)
 		goto close;
-	if (c->relay_fd >= 0) {
-		if (relay_io(c) < 0)
+	/* A TLS pump may read more client bytes while it sends: go around until nothing moves. */
+	for (round = 0; round < 8; round++) {
+		size_t in_before = c->in.len;
+
+		if (c->relay_fd >= 0) {
+			if (relay_io(c) < 0)
+				goto close;
+		} else {
+			process_input(gw, c);
+		}
+		if (c->tls ? tls_io(gw, c) < 0 : plain_flush(c) < 0)
 			goto close;
-	} else {
-		process_input(gw, c);
+		if (!c->in.len || (c->relay_fd < 0 && c->in.len == in_before))
+			break;
 	}
-	if (c->tls ? tls_io(gw, c) < 0 : plain_flush(c) < 0)
-		goto close;
 	pending = c->tls ? tls_server_conn_wants_write(c->tls) || c->out.len : c->out.len > 0;
 	if (!pending && (c->close_after_write || c->peer_closed))
 		goto close;
 	if (pending)
 		ev.events |= EPOLLOUT;
 	epoll_ctl(gw->epoll_fd, EPOLL_CTL_MOD, c->fd, &ev);
+	if (c->relay_fd >= 0) {
+		struct epoll_event rev = { .events = EPOLLIN | (c->to_relay.len ? EPOLLOUT : 0),
+					   .data.ptr = &c->ep_relay };
+
+		epoll_ctl(gw->epoll_fd, EPOLL_CTL_MOD, c->relay_fd, &rev);
+	}
 	return;
 close:
 	conn_free(gw, c);

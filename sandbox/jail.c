@@ -643,6 +643,19 @@ static int read_report(int fd, int *proxy_fd, struct err *e)
 	return err_set(e, ERR_RUNTIME, 0, "%s", msg);
 }
 
+/* The sandbox must not keep the supervisor's descriptors: the write end of the main
+ * process's stdin would keep it from ever seeing EOF, and the rest is not its business. */
+static void close_other_fds(const struct jail_spec *s, int keep1, int keep2)
+{
+	struct rlimit rl;
+	int fd, max = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 65536 ? (int)rl.rlim_cur : 65536;
+
+	for (fd = 3; fd < max; fd++)
+		if (fd != keep1 && fd != keep2 && fd != s->stdio[0] && fd != s->stdio[1] &&
+		    fd != s->stdio[2])
+			close(fd);
+}
+
 int jail_spawn(const struct jail_spec *s, pid_t *init_pid, int *proxy_fd, struct err *e)
 {
 	int go[2] = { -1, -1 }, rep[2] = { -1, -1 }, ret = -1;
@@ -662,8 +675,7 @@ int jail_spawn(const struct jail_spec *s, pid_t *init_pid, int *proxy_fd, struct
 	if (pid == 0) {
 		struct child c = { s, go[0], rep[1], -1, -1, NULL };
 
-		close(go[1]);
-		close(rep[0]);
+		close_other_fds(s, go[0], rep[1]);
 		prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0); /* dies with the supervisor */
 		if (jail_confine(&c) < 0)
 			_exit(126);

@@ -37,7 +37,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define REPLAY_MAX (1u << 20)
+#define REPLAY_MAX (1u << 20) /* bytes of recent output frames kept for re-attach */
 #define PROXY_CONNS 32
 #define EXIT_LINGER_MS 2000   /* to flush the exit frame to an attached client */
 #define UNCLAIMED_EXIT_MS 60000 /* output kept for a late attach after the command ended */
@@ -206,18 +206,13 @@ static void drop_client(struct sup *s)
 /* A new attach replaces the previous one; it first gets the output so far (replay). */
 static void accept_client(struct sup *s)
 {
-	struct err e = ERR_INIT;
 	int fd = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 
 	if (fd < 0)
 		return;
 	drop_client(s);
 	s->client_fd = fd;
-	for (size_t off = 0; off < s->replay.len; off += FRAME_MAX_PAYLOAD) {
-		size_t n = s->replay.len - off < FRAME_MAX_PAYLOAD ? s->replay.len - off : FRAME_MAX_PAYLOAD;
-
-		frame_put(&s->to_client, FRAME_STDOUT, s->replay.p + off, n, &e);
-	}
+	buf_add(&s->to_client, s->replay.p, s->replay.len); /* the output so far, as it came */
 }
 
 static void client_frame(struct sup *s, const struct frame *f)
@@ -287,12 +282,14 @@ static void read_output(struct sup *s, int *fd, enum frame_type type)
 		}
 		return;
 	}
-	buf_add(&s->replay, chunk, (size_t)n);
-	if (s->replay.len > REPLAY_MAX) {
-		size_t cut = s->replay.len - REPLAY_MAX;
+	frame_put(&s->replay, type, chunk, (size_t)n, &e);
+	while (s->replay.len > REPLAY_MAX) { /* drop the oldest frames */
+		const unsigned char *h = (const unsigned char *)s->replay.p;
+		size_t cut = FRAME_HEADER_LEN + ((size_t)h[1] << 24 | (size_t)h[2] << 16 |
+						 (size_t)h[3] << 8 | h[4]);
 
-		memmove(s->replay.p, s->replay.p + cut, REPLAY_MAX);
-		buf_setlen(&s->replay, REPLAY_MAX);
+		memmove(s->replay.p, s->replay.p + cut, s->replay.len - cut);
+		buf_setlen(&s->replay, s->replay.len - cut);
 	}
 	if (s->client_fd >= 0)
 		frame_put(&s->to_client, type, chunk, (size_t)n, &e);

@@ -1,0 +1,193 @@
+# shellcheck shell=bash
+# Sandboxes end to end (issue 4): auto-bootstrap, create/list/get/delete, the command's
+# output and exit status, stdin, confinement (identity, file system, kernel, network),
+# limits, and that delete leaves nothing behind. Every sandbox's network namespace has
+# only loopback, so no test packet can leave the machine.
+
+setup_gw() {
+	export OPENSHELL_GATEWAY_PORT
+	OPENSHELL_GATEWAY_PORT=$(free_port)
+}
+
+teardown_gw() { "$OPENSHELL" gateway stop >/dev/null 2>&1 || true; }
+
+sb() { # sb SHELL-SCRIPT: runs it in a new --no-keep sandbox
+	run openshell sandbox create --no-keep -- /bin/sh -c "$1"
+}
+
+t_create_bootstraps_a_gateway_and_returns_the_exit_status() {
+	setup_gw
+	run openshell sandbox create --name first -- /bin/sh -c 'echo out; echo err >&2; exit 7'
+	expect_rc 7
+	expect_out_line "out"
+	expect_err_line "err"
+	expect_err "Ensuring gateway... OK (gateway openshell)"
+	expect_err "Created sandbox: first"
+	run openshell sandbox list
+	expect_rc 0
+	expect_out "first"
+	expect_out "Exited"
+	run openshell sandbox get first -o json
+	python3 -c 'import json,sys; v=json.load(sys.stdin); assert v["exit_code"]==7 and v["phase"]=="Exited", v' \
+		<"$T/.out" || fail "get json"
+	run openshell sandbox get
+	expect_err "Using sandbox 'first' (last used)"
+	run openshell sandbox delete first
+	expect_rc 0
+	expect_out "Deleted sandbox first"
+	run openshell sandbox list
+	expect_out "No sandboxes found."
+	teardown_gw
+}
+
+t_stdin_reaches_the_command() {
+	setup_gw
+	run_in "hello through stdin" openshell sandbox create --no-keep -- /bin/cat
+	expect_rc 0
+	expect_out "hello through stdin"
+	teardown_gw
+}
+
+t_identity_environment_and_files() {
+	setup_gw
+	sb 'id -u; id -g; hostname; echo "home=$HOME proxy=$HTTP_PROXY"; env | grep -c "^OPENSHELL_GATEWAY" ;
+	    echo data > /sandbox/f && cat /sandbox/f; echo tmp > /tmp/t && cat /tmp/t;
+	    grep -c "^sandbox:x:1000" /etc/passwd; pwd'
+	expect_rc 0
+	expect_out_line "1000"
+	expect_out "home=/sandbox proxy=http://127.0.0.1:3128"
+	expect_out_line "0"
+	expect_out_line "data"
+	expect_out_line "tmp"
+	expect_out_line "/sandbox"
+	teardown_gw
+}
+
+t_host_files_outside_the_policy_are_invisible() {
+	setup_gw
+	mkdir -p "$HOME/.ssh" && echo secret >"$HOME/.ssh/id_test"
+	sb "cat '$HOME/.ssh/id_test' 2>&1; cat /root/.bashrc 2>&1; ls '$XDG_STATE_HOME' 2>&1; echo x > /usr/evil 2>&1; echo x > /etc/evil 2>&1; echo done"
+	expect_rc 0
+	expect_no_out "secret"
+	expect_out "No such file or directory"
+	expect_err "Read-only file system"
+	expect_out_line "done"
+	[ ! -e /usr/evil ] && [ ! -e /etc/evil ] || fail "wrote to the host"
+	teardown_gw
+}
+
+t_kernel_attack_surface_is_closed() {
+	setup_gw
+	sb 'mount -t tmpfs none /tmp 2>&1 | head -1; unshare -U true 2>&1 | head -1;
+	    mknod /tmp/dev c 1 3 2>&1 | head -1;
+	    python3 -c "
+import os, socket, errno
+def t(name, f):
+    try:
+        f(); print(name, \"ALLOWED\")
+    except OSError as e:
+        print(name, \"DENIED\", errno.errorcode.get(e.errno, e.errno))
+t(\"packet\", lambda: socket.socket(17, socket.SOCK_RAW, 0))
+t(\"raw\", lambda: socket.socket(socket.AF_INET, socket.SOCK_RAW, 1))
+t(\"netlink-audit\", lambda: socket.socket(16, socket.SOCK_RAW, 9))
+t(\"netlink-route\", lambda: socket.socket(16, socket.SOCK_RAW, 0).close())
+t(\"memfd\", lambda: os.memfd_create(\"x\"))
+t(\"connect-remote\", lambda: socket.create_connection((\"10.0.0.1\", 80), timeout=2))
+t(\"connect-local\", lambda: socket.create_connection((\"127.0.0.1\", 9), timeout=2))
+t(\"setuid0\", lambda: os.setuid(0))
+"'
+	expect_rc 0
+	expect_out "packet DENIED EPERM"
+	expect_out "raw DENIED EPERM"
+	expect_out "netlink-audit DENIED EPERM"
+	expect_out "netlink-route ALLOWED"
+	expect_out "memfd DENIED EPERM"
+	expect_out "connect-remote DENIED ENETUNREACH"
+	expect_out "connect-local DENIED ECONNREFUSED"
+	expect_out "setuid0 DENIED"
+	expect_no_out "ALLOWED ALLOWED"
+	grep -q "^mount:.*\(permission denied\|Operation not permitted\)" "$T/.out" ||
+		grep -qi "must be superuser\|not permitted\|denied" "$T/.out" || fail "mount was not refused"
+	teardown_gw
+}
+
+t_proxy_answers_with_the_policy_denial() {
+	setup_gw
+	need_cmd curl
+	sb 'curl -s -i http://example.test/path?q=1; echo; curl -s -i -p https://example.test:443/ 2>&1 | head -1'
+	expect_rc 0
+	expect_out "HTTP/1.1 403 Forbidden"
+	expect_out '{"detail":"GET http://example.test/path not permitted by policy","error":"policy_denied"}'
+	teardown_gw
+}
+
+t_delete_leaves_no_process_behind() {
+	setup_gw
+	run openshell sandbox create --detach --name sleeper -- /bin/sleep 12345
+	expect_rc 0
+	pgrep -f "sleep 12345" >/dev/null || fail "the sandbox's command is not running"
+	dir=$(ls -d "$XDG_STATE_HOME"/openshell/gateways/openshell/sandboxes/*)
+	run openshell sandbox delete sleeper
+	expect_rc 0
+	sleep 0.2
+	! pgrep -f "sleep 12345" >/dev/null || fail "a process survived the delete"
+	expect_no_file "$dir"
+	run openshell sandbox delete sleeper
+	expect_rc 1
+	expect_err "Sandbox sleeper not found"
+	teardown_gw
+}
+
+t_max_sandboxes_is_enforced() {
+	setup_gw
+	run openshell sandbox create --detach --name one -- /bin/sleep 300
+	expect_rc 0
+	run openshell gateway update --max-sandboxes 1
+	expect_rc 0
+	run openshell sandbox create --detach --name two -- /bin/true
+	expect_rc 1
+	expect_err "has reached its maximum of 1 sandboxes"
+	run openshell gateway info -o json
+	python3 -c 'import json,sys; v=json.load(sys.stdin); assert v["sandboxes"]==1, v' <"$T/.out" ||
+		fail "count"
+	run openshell sandbox delete --all
+	expect_rc 0
+	teardown_gw
+}
+
+t_bad_names_and_duplicates() {
+	setup_gw
+	run openshell sandbox create --name Bad_Name -- /bin/true
+	expect_rc 1
+	expect_err "invalid sandbox name 'Bad_Name'"
+	run openshell sandbox create --name twin --detach -- /bin/sleep 60
+	expect_rc 0
+	run openshell sandbox create --name twin -- /bin/true
+	expect_rc 1
+	expect_err "sandbox 'twin' already exists"
+	expect_err "hint: delete it first with: openshell sandbox delete twin"
+	run openshell sandbox delete twin
+	teardown_gw
+}
+
+t_configured_gateway_that_is_down_is_not_replaced() {
+	setup_gw
+	run openshell gateway start
+	expect_rc 0
+	run openshell gateway stop
+	run openshell sandbox create -- /bin/true
+	expect_rc 1
+	expect_err "does not answer"
+	expect_err "never replaced automatically"
+}
+
+t_two_clis_racing_bootstrap_start_one_gateway() {
+	setup_gw
+	"$OPENSHELL" sandbox create --no-keep -- /bin/true >"$T/a" 2>&1 &
+	"$OPENSHELL" sandbox create --no-keep -- /bin/true >"$T/b" 2>&1 &
+	wait
+	[ "$(pgrep -fc "gateway run --name openshell ")" = 1 ] || fail "not exactly one gateway"
+	grep -q "OK (gateway openshell)" "$T/a" && grep -q "OK (gateway openshell)" "$T/b" ||
+		{ cat "$T/a" "$T/b"; fail "a CLI failed"; }
+	teardown_gw
+}
