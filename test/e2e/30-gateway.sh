@@ -41,7 +41,8 @@ t_start_is_idempotent() {
 	run openshell gateway start --name t --port "$PORT"
 	expect_rc 0
 	expect_err "already running (pid $pid)"
-	[ "$(pgrep -fc "gateway run --name t ")" = 1 ] || fail "more than one daemon"
+	[ "$(pgrep -fc "gateway run --name t --bind 127.0.0.1 --port $PORT\$")" = 1 ] ||
+		fail "more than one daemon"
 	gw_stop
 }
 
