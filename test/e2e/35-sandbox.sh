@@ -187,7 +187,7 @@ t_two_clis_racing_bootstrap_start_one_gateway() {
 	"$OPENSHELL" sandbox create --no-keep -- /bin/true >"$T/b" 2>&1 &
 	wait
 	[ "$(pgrep -fc "gateway run --name openshell --bind 127.0.0.1 --port $OPENSHELL_GATEWAY_PORT\$")" = 1 ] ||
-		fail "not exactly one gateway"
+		{ pgrep -fa "gateway run"; cat "$T/a" "$T/b"; fail "not exactly one gateway"; }
 	grep -q "OK (gateway openshell)" "$T/a" && grep -q "OK (gateway openshell)" "$T/b" ||
 		{ cat "$T/a" "$T/b"; fail "a CLI failed"; }
 	teardown_gw
