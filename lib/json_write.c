@@ -1,282 +1,364 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* JSON and YAML writers for the tree of json.h. Output is always valid. */
-#include "json.h"
+/*
+ * JSON writers (see json.h): the tree writer (compact, pretty, sorted keys) and the streaming
+ * writer the log uses. Neither can fail or produce invalid JSON; misuse of the streaming writer
+ * aborts because it is a bug in the caller, not a run-time condition.
+ */
+#include "json_int.h"
 #include "buf.h"
 #include "xalloc.h"
 
-#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+size_t json_utf8_len(const unsigned char *p, const unsigned char *end)
+{
+	size_t n, i;
+	unsigned cp;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		n = 2, cp = p[0] & 0x1f;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		n = 3, cp = p[0] & 0x0f;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		n = 4, cp = p[0] & 0x07;
+	else
+		return 0;
+	if ((size_t)(end - p) < n)
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (p[i] & 0x3f);
+	}
+	/* overlong forms, UTF-16 surrogates, beyond U+10FFFF */
+	if (n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff)))
+		return 0;
+	if (n == 4 && (cp < 0x10000 || cp > 0x10ffff))
+		return 0;
+	return n;
+}
+
+static void quote_byte(struct buf *out, unsigned char c)
+{
+	char u[8];
+
+	switch (c) {
+	case '"':
+		buf_adds(out, "\\\"");
+		return;
+	case '\\':
+		buf_adds(out, "\\\\");
+		return;
+	case '\b':
+		buf_adds(out, "\\b");
+		return;
+	case '\f':
+		buf_adds(out, "\\f");
+		return;
+	case '\n':
+		buf_adds(out, "\\n");
+		return;
+	case '\r':
+		buf_adds(out, "\\r");
+		return;
+	case '\t':
+		buf_adds(out, "\\t");
+		return;
+	}
+	snprintf(u, sizeof(u), "\\u%04x", c);
+	buf_add(out, u, 6);
+}
+
 void json_quote(struct buf *out, const char *s, size_t n)
 {
-	const unsigned char *p = (const unsigned char *)s, *end = p + n;
+	const unsigned char *p = (const unsigned char *)s, *end = p + n, *run;
+	size_t k;
 
+	buf_grow(out, n + 2);
 	buf_addch(out, '"');
 	while (p < end) {
-		size_t k;
-
-		switch (*p) {
-		case '"':
-			buf_adds(out, "\\\"");
+		run = p;
+		while (p < end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
+			p++;
+		buf_add(out, run, (size_t)(p - run));
+		if (p >= end)
 			break;
-		case '\\':
-			buf_adds(out, "\\\\");
-			break;
-		case '\n':
-			buf_adds(out, "\\n");
-			break;
-		case '\r':
-			buf_adds(out, "\\r");
-			break;
-		case '\t':
-			buf_adds(out, "\\t");
-			break;
-		case '\b':
-			buf_adds(out, "\\b");
-			break;
-		case '\f':
-			buf_adds(out, "\\f");
-			break;
-		default:
-			if (*p < 0x20 || *p == 0x7f) {
-				buf_addf(out, "\\u%04x", *p);
-				break;
-			}
-			k = json_utf8_len(p, end);
-			if (!k) {
-				buf_adds(out, "\xef\xbf\xbd"); /* U+FFFD */
-				break;
-			}
-			buf_add(out, p, k);
-			p += k;
+		if (*p < 0x80) {
+			quote_byte(out, *p++);
 			continue;
 		}
-		p++;
+		k = json_utf8_len(p, end);
+		if (k)
+			buf_add(out, p, k);
+		else
+			buf_adds(out, "\xef\xbf\xbd"); /* U+FFFD */
+		p += k ? k : 1;
 	}
 	buf_addch(out, '"');
 }
 
-static void indent(struct buf *out, unsigned flags, int depth)
+/*
+ * The fewest digits that read back to d, in fixed notation for exponents -4..15 and in
+ * exponent notation otherwise: the same text as Python's repr() and json.dumps().
+ */
+static void write_double(struct buf *out, double d)
+{
+	char tmp[48];
+	int digits, exp10;
+
+	if (!isfinite(d)) {
+		buf_adds(out, "null");
+		return;
+	}
+	for (digits = 1; digits < 17; digits++) {
+		snprintf(tmp, sizeof(tmp), "%.*e", digits - 1, d);
+		if (strtod(tmp, NULL) == d)
+			break;
+	}
+	snprintf(tmp, sizeof(tmp), "%.*e", digits - 1, d);
+	exp10 = atoi(strchr(tmp, 'e') + 1);
+	if (exp10 >= -4 && exp10 < 16)
+		snprintf(tmp, sizeof(tmp), "%.*f", digits - 1 - exp10 > 0 ? digits - 1 - exp10 : 0,
+			 d);
+	buf_adds(out, tmp);
+	if (!strpbrk(tmp, ".e"))
+		buf_adds(out, ".0");
+}
+
+static void newline(struct buf *out, unsigned flags, int depth)
 {
 	if (!(flags & JSON_PRETTY))
 		return;
 	buf_addch(out, '\n');
 	for (int i = 0; i < depth; i++)
-		buf_adds(out, "  ");
+		buf_add(out, "  ", 2);
 }
 
-static int cmp_idx_keys(const void *a, const void *b, void *ctx)
+struct sorted_key {
+	const char *key;
+	size_t i;
+};
+
+static int cmp_sorted_key(const void *a, const void *b)
 {
-	char **keys = ctx;
-
-	return strcmp(keys[*(const size_t *)a], keys[*(const size_t *)b]);
+	return strcmp(((const struct sorted_key *)a)->key, ((const struct sorted_key *)b)->key);
 }
 
-/* Member order: as inserted, or sorted (a small insertion sort keeps it allocation-light). */
+/* Member order: as inserted, or by key. The caller frees the array. */
 static size_t *member_order(const struct json *v, unsigned flags)
 {
-	size_t *idx = xmalloc((v->len ? v->len : 1) * sizeof(*idx)), i, j;
+	size_t n = v->u.c.len, *idx = xreallocarray(NULL, n ? n : 1, sizeof(*idx)), i;
+	struct sorted_key *sk;
 
-	for (i = 0; i < v->len; i++)
+	for (i = 0; i < n; i++)
 		idx[i] = i;
-	if (!(flags & JSON_SORTED))
+	if (!(flags & JSON_SORTED) || v->type != JSON_OBJ || n < 2)
 		return idx;
-	for (i = 1; i < v->len; i++)
-		for (j = i; j > 0 && cmp_idx_keys(&idx[j - 1], &idx[j], v->keys) > 0; j--) {
-			size_t t = idx[j];
-
-			idx[j] = idx[j - 1];
-			idx[j - 1] = t;
-		}
+	sk = xreallocarray(NULL, n, sizeof(*sk));
+	for (i = 0; i < n; i++)
+		sk[i] = (struct sorted_key){ v->u.c.keys[i], i };
+	qsort(sk, n, sizeof(*sk), cmp_sorted_key);
+	for (i = 0; i < n; i++)
+		idx[i] = sk[i].i;
+	free(sk);
 	return idx;
 }
 
-static void write_num(const struct json *v, struct buf *out)
-{
-	char tmp[40];
+static void write_value(const struct json *v, struct buf *out, unsigned flags, int depth);
 
-	if (v->type == JSON_INT) {
-		buf_addf(out, "%lld", (long long)v->i);
-		return;
+static void write_container(const struct json *v, struct buf *out, unsigned flags, int depth)
+{
+	bool obj = v->type == JSON_OBJ;
+	size_t i, *idx = member_order(v, flags);
+	const char *key;
+
+	buf_addch(out, obj ? '{' : '[');
+	for (i = 0; i < v->u.c.len; i++) {
+		if (i)
+			buf_addch(out, ',');
+		newline(out, flags, depth + 1);
+		if (obj) {
+			key = v->u.c.keys[idx[i]];
+			json_quote(out, key, strlen(key));
+			buf_adds(out, flags & JSON_PRETTY ? ": " : ":");
+		}
+		write_value(v->u.c.vals[idx[i]], out, flags, depth + 1);
 	}
-	snprintf(tmp, sizeof(tmp), "%.17g", v->d);
-	if (!strpbrk(tmp, ".eE"))
-		strcat(tmp, ".0");
-	buf_adds(out, tmp);
+	if (v->u.c.len)
+		newline(out, flags, depth);
+	buf_addch(out, obj ? '}' : ']');
+	free(idx);
 }
 
 static void write_value(const struct json *v, struct buf *out, unsigned flags, int depth)
 {
-	size_t i, *idx;
-
 	switch (v->type) {
 	case JSON_NULL:
 		buf_adds(out, "null");
 		return;
 	case JSON_BOOL:
-		buf_adds(out, v->b ? "true" : "false");
+		buf_adds(out, v->u.b ? "true" : "false");
 		return;
 	case JSON_INT:
+		buf_addf(out, "%lld", (long long)v->u.i);
+		return;
 	case JSON_DOUBLE:
-		write_num(v, out);
+		write_double(out, v->u.d);
 		return;
 	case JSON_STR:
-		json_quote(out, v->s, v->len);
+		json_quote(out, v->u.s.p, v->u.s.len);
 		return;
 	case JSON_ARR:
-		buf_addch(out, '[');
-		for (i = 0; i < v->len; i++) {
-			if (i)
-				buf_addch(out, ',');
-			indent(out, flags, depth + 1);
-			write_value(v->vals[i], out, flags, depth + 1);
-		}
-		if (v->len)
-			indent(out, flags, depth);
-		buf_addch(out, ']');
-		return;
 	case JSON_OBJ:
-		idx = member_order(v, flags);
-		buf_addch(out, '{');
-		for (i = 0; i < v->len; i++) {
-			if (i)
-				buf_addch(out, ',');
-			indent(out, flags, depth + 1);
-			json_quote(out, v->keys[idx[i]], strlen(v->keys[idx[i]]));
-			buf_adds(out, flags & JSON_PRETTY ? ": " : ":");
-			write_value(v->vals[idx[i]], out, flags, depth + 1);
-		}
-		if (v->len)
-			indent(out, flags, depth);
-		buf_addch(out, '}');
-		free(idx);
+		write_container(v, out, flags, depth);
 		return;
 	}
 }
 
 void json_write(const struct json *v, struct buf *out, unsigned flags)
 {
-	write_value(v, out, flags, 0);
-}
-
-/* ---- YAML ---- */
-
-static bool looks_like_number(const char *s)
-{
-	char *end;
-
-	if (!*s)
-		return false;
-	if (!strncasecmp(s, "0x", 2) || !strncasecmp(s, "0o", 2) || !strcasecmp(s, ".inf") ||
-	    !strcasecmp(s, "-.inf") || !strcasecmp(s, "+.inf") || !strcasecmp(s, ".nan"))
-		return true;
-	strtod(s, &end);
-	return *end == '\0';
-}
-
-static bool needs_quotes(const char *s, size_t n)
-{
-	static const char *const words[] = { "true", "false", "yes", "no", "on", "off", "null",
-					     "~", "y", "n" };
-	size_t i;
-
-	if (!n || strlen(s) != n || looks_like_number(s))
-		return true;
-	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
-		if (!strcasecmp(s, words[i]))
-			return true;
-	if (strchr("-?:,[]{}#&*!|>'\"%@` ", s[0]) || s[n - 1] == ' ' || s[n - 1] == ':')
-		return true;
-	if (strstr(s, ": ") || strstr(s, " #"))
-		return true;
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c < 0x20 || c == 0x7f)
-			return true;
-		if (c >= 0x80) {
-			size_t k = json_utf8_len((const unsigned char *)s + i,
-						 (const unsigned char *)s + n);
-
-			if (!k)
-				return true;
-			i += k - 1;
-		}
-	}
-	return false;
-}
-
-static void yaml_scalar(const struct json *v, struct buf *out)
-{
-	if (v->type == JSON_STR) {
-		if (needs_quotes(v->s, v->len))
-			json_quote(out, v->s, v->len); /* a JSON string is a valid YAML double-quoted one */
-		else
-			buf_add(out, v->s, v->len);
-		return;
-	}
-	if (v->type == JSON_ARR)
-		buf_adds(out, "[]");
-	else if (v->type == JSON_OBJ)
-		buf_adds(out, "{}");
+	if (!v)
+		buf_adds(out, "null");
 	else
-		write_value(v, out, 0, 0);
+		write_value(v, out, flags, 0);
 }
 
-static bool is_block(const struct json *v)
+/* ---- streaming writer ---- */
+
+void json_w_init(struct json_w *w, struct buf *out)
 {
-	return (v->type == JSON_ARR || v->type == JSON_OBJ) && v->len;
+	memset(w, 0, sizeof(*w));
+	w->out = out;
 }
 
-static void pad(struct buf *out, int n)
+static uint64_t bit(const struct json_w *w)
 {
-	for (int i = 0; i < n; i++)
-		buf_addch(out, ' ');
+	return (uint64_t)1 << (w->depth - 1);
 }
 
-/* Writes v at indentation ind; `inline_first` when the caller already wrote "- ". */
-static void yaml_value(const struct json *v, struct buf *out, int ind, bool inline_first)
+static bool in_obj(const struct json_w *w)
 {
-	size_t i;
-
-	for (i = 0; i < v->len; i++) {
-		if (i || !inline_first)
-			pad(out, ind);
-		if (v->type == JSON_ARR) {
-			buf_adds(out, "- ");
-			if (is_block(v->vals[i]))
-				yaml_value(v->vals[i], out, ind + 2, true);
-			else {
-				yaml_scalar(v->vals[i], out);
-				buf_addch(out, '\n');
-			}
-			continue;
-		}
-		if (needs_quotes(v->keys[i], strlen(v->keys[i])))
-			json_quote(out, v->keys[i], strlen(v->keys[i]));
-		else
-			buf_adds(out, v->keys[i]);
-		buf_addch(out, ':');
-		if (is_block(v->vals[i])) {
-			buf_addch(out, '\n');
-			yaml_value(v->vals[i], out, v->vals[i]->type == JSON_ARR ? ind : ind + 2, false);
-		} else {
-			buf_addch(out, ' ');
-			yaml_scalar(v->vals[i], out);
-			buf_addch(out, '\n');
-		}
-	}
+	return w->depth && (w->is_obj & bit(w));
 }
 
-void yaml_write(const struct json *v, struct buf *out)
+/* Before any value: the comma, or nothing after a key. Values in an object need their key. */
+static void before_value(struct json_w *w)
 {
-	if (!is_block(v)) {
-		yaml_scalar(v, out);
-		buf_addch(out, '\n');
+	if (w->after_key) {
+		w->after_key = false;
 		return;
 	}
-	yaml_value(v, out, 0, false);
+	if (in_obj(w))
+		abort(); /* a value without its key */
+	if (!w->depth)
+		return;
+	if (!(w->first & bit(w)))
+		buf_addch(w->out, ',');
+	w->first &= ~bit(w);
+}
+
+static void open_container(struct json_w *w, bool obj)
+{
+	before_value(w);
+	if (w->depth == JSON_W_MAX_DEPTH)
+		abort();
+	w->depth++;
+	w->first |= bit(w);
+	if (obj)
+		w->is_obj |= bit(w);
+	else
+		w->is_obj &= ~bit(w);
+	buf_addch(w->out, obj ? '{' : '[');
+}
+
+static void close_container(struct json_w *w, bool obj)
+{
+	if (!w->depth || in_obj(w) != obj || w->after_key)
+		abort(); /* unbalanced, or a key without its value */
+	w->depth--;
+	buf_addch(w->out, obj ? '}' : ']');
+}
+
+void json_w_obj_open(struct json_w *w)
+{
+	open_container(w, true);
+}
+
+void json_w_obj_close(struct json_w *w)
+{
+	close_container(w, true);
+}
+
+void json_w_arr_open(struct json_w *w)
+{
+	open_container(w, false);
+}
+
+void json_w_arr_close(struct json_w *w)
+{
+	close_container(w, false);
+}
+
+void json_w_key(struct json_w *w, const char *key)
+{
+	if (!in_obj(w) || w->after_key)
+		abort();
+	if (!(w->first & bit(w)))
+		buf_addch(w->out, ',');
+	w->first &= ~bit(w);
+	json_quote(w->out, key, strlen(key));
+	buf_addch(w->out, ':');
+	w->after_key = true;
+}
+
+void json_w_strn(struct json_w *w, const char *s, size_t n)
+{
+	before_value(w);
+	json_quote(w->out, s, n);
+}
+
+void json_w_str(struct json_w *w, const char *s)
+{
+	json_w_strn(w, s, strlen(s));
+}
+
+void json_w_i64(struct json_w *w, int64_t i)
+{
+	before_value(w);
+	buf_addf(w->out, "%lld", (long long)i);
+}
+
+void json_w_u64(struct json_w *w, uint64_t u)
+{
+	before_value(w);
+	buf_addf(w->out, "%llu", (unsigned long long)u);
+}
+
+void json_w_double(struct json_w *w, double d)
+{
+	before_value(w);
+	write_double(w->out, d);
+}
+
+void json_w_bool(struct json_w *w, bool b)
+{
+	before_value(w);
+	buf_adds(w->out, b ? "true" : "false");
+}
+
+void json_w_null(struct json_w *w)
+{
+	before_value(w);
+	buf_adds(w->out, "null");
+}
+
+void json_w_tree(struct json_w *w, const struct json *v)
+{
+	before_value(w);
+	json_write(v, w->out, JSON_COMPACT);
 }
