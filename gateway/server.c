@@ -58,8 +58,10 @@ struct conn {
 	struct conn *prev, *next;
 };
 
-static struct conn *conns;
+static struct conn *conns, *dead;
 
+/* Closes c now; the memory goes after the current batch of events, which may still name
+ * c (its client socket and its relay socket can both be in one epoll_wait result). */
 static void conn_free(struct gw *gw, struct conn *c)
 {
 	if (c->prev)
@@ -75,14 +77,26 @@ static void conn_free(struct gw *gw, struct conn *c)
 		close(c->relay_fd);
 	}
 	buf_release(&c->to_relay);
-	if (c->tls)
-		tls_server_conn_free(c->tls);
-	http_parser_release(&c->parser);
-	buf_release(&c->in);
-	buf_release(&c->body);
-	buf_release(&c->out);
-	free(c);
 	gw->nconns--;
+	c->fd = -1;
+	c->next = dead;
+	dead = c;
+}
+
+static void reap_dead(void)
+{
+	while (dead) {
+		struct conn *c = dead;
+
+		dead = c->next;
+		if (c->tls)
+			tls_server_conn_free(c->tls);
+		http_parser_release(&c->parser);
+		buf_release(&c->in);
+		buf_release(&c->body);
+		buf_release(&c->out);
+		free(c);
+	}
 }
 
 static void peer_name(int fd, char *dst, size_t n)
@@ -271,37 +285,44 @@ static void start_relay(struct gw *gw, struct conn *c)
 	log_info("api", "attach", "sandbox", name, "peer", c->peer, NULL);
 }
 
-/* Relay mode: moves bytes between the client's plaintext buffers and the relay socket. */
+/* Relay mode: moves bytes between the client's plaintext buffers and the relay socket.
+ * Reads first: a supervisor that is done may have closed its end after its last frames,
+ * which must still reach the client even though our writes to it now fail. */
 static int relay_io(struct conn *c)
 {
 	char chunk[16384];
 	ssize_t r;
 
-	if (c->in.len) {
-		buf_add(&c->to_relay, c->in.p, c->in.len);
-		buf_reset(&c->in);
-	}
-	while (c->to_relay.len) {
-		r = write(c->relay_fd, c->to_relay.p, c->to_relay.len);
-		if (r < 0 && errno == EAGAIN)
-			break;
-		if (r <= 0)
-			return -1;
-		memmove(c->to_relay.p, c->to_relay.p + r, c->to_relay.len - (size_t)r);
-		buf_setlen(&c->to_relay, c->to_relay.len - (size_t)r);
-	}
 	for (;;) {
 		r = read(c->relay_fd, chunk, sizeof(chunk));
 		if (r > 0) {
 			buf_add(&c->out, chunk, (size_t)r);
 			continue;
 		}
-		if (r == 0) {
+		if (r == 0)
 			c->close_after_write = true; /* the supervisor is done */
-			return 0;
-		}
-		return errno == EAGAIN ? 0 : -1;
+		else if (errno != EAGAIN)
+			return -1;
+		break;
 	}
+	if (c->in.len) {
+		buf_add(&c->to_relay, c->in.p, c->in.len);
+		buf_reset(&c->in);
+	}
+	while (c->to_relay.len && !c->close_after_write) {
+		r = write(c->relay_fd, c->to_relay.p, c->to_relay.len);
+		if (r < 0 && errno == EAGAIN)
+			break;
+		if (r <= 0) { /* EPIPE: the supervisor left; deliver what it said */
+			c->close_after_write = true;
+			break;
+		}
+		memmove(c->to_relay.p, c->to_relay.p + r, c->to_relay.len - (size_t)r);
+		buf_setlen(&c->to_relay, c->to_relay.len - (size_t)r);
+	}
+	if (c->close_after_write)
+		buf_reset(&c->to_relay);
+	return 0;
 }
 
 /* Plaintext: socket <-> c->in / c->out. Returns -1 when the connection is done. */
@@ -409,7 +430,8 @@ close:
 
 static void endpoint_event(struct gw *gw, struct endpoint *ep)
 {
-	conn_event(gw, ep->c);
+	if (ep->c->fd >= 0) /* not closed earlier in this batch */
+		conn_event(gw, ep->c);
 }
 
 static void expire(struct gw *gw)
@@ -499,11 +521,14 @@ int gw_serve(struct gw *gw, struct err *e)
 			else
 				endpoint_event(gw, evs[i].data.ptr);
 		}
+		reap_dead();
 		expire(gw);
+		reap_dead();
 		health_tick(gw, &next_health);
 	}
 	while (conns)
 		conn_free(gw, conns);
+	reap_dead();
 	close(gw->epoll_fd);
 	close(gw->signal_fd);
 	return 0;
