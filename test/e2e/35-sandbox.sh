@@ -192,3 +192,20 @@ t_two_clis_racing_bootstrap_start_one_gateway() {
 		{ cat "$T/a" "$T/b"; fail "a CLI failed"; }
 	teardown_gw
 }
+
+t_rootless_sandbox_as_an_ordinary_user() {
+	need_root
+	id ostest >/dev/null 2>&1 || useradd -M -d /nonexistent ostest 2>/dev/null || skip "cannot create a test user"
+	install -m 755 "$OPENSHELL" "$T/openshell"
+	mkdir -p "$T/uhome" && chown ostest "$T/uhome"
+	port=$(free_port)
+	run runuser -u ostest -- env -i HOME="$T/uhome" PATH=/usr/bin:/bin OPENSHELL_GATEWAY_PORT="$port" \
+		"$T/openshell" sandbox create --no-keep -- /bin/sh -c \
+		'id -u; echo hi > /sandbox/x && cat /sandbox/x; cat /etc/shadow 2>&1; python3 -c "import socket; socket.socket(17, 3, 0)" 2>&1 | tail -1'
+	runuser -u ostest -- env HOME="$T/uhome" "$T/openshell" gateway stop >/dev/null 2>&1
+	expect_rc 0
+	expect_out_line "1000"
+	expect_out_line "hi"
+	expect_out "Permission denied"
+	expect_out "PermissionError"
+}
