@@ -12,6 +12,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -132,8 +134,10 @@ static int tcp_connect(const struct url *u, struct err *e)
 	if (fd < 0)
 		return err_set(e, ERR_UNAVAILABLE, last, "cannot connect to %s port %u", u->host,
 			       u->port);
-	/* blocking from here on, with timeouts on every read and write */
+	/* blocking from here on, with timeouts on every read and write; no Nagle delay on
+	 * the small records of the TLS handshake and of requests */
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	return fd;
