@@ -31,7 +31,7 @@
 #define PROVISION_TIMEOUT_S 300
 
 struct create_args {
-	const char *name, *policy, *output;
+	const char *name, *policy, *output, *cpus, *memory;
 	struct strlist env, labels;
 	bool tty, no_tty, detach, no_keep;
 };
@@ -43,6 +43,10 @@ static const struct opt create_opts[] = {
 	  "environment variable for the command (repeatable)", NULL, NULL, 0, 0, NULL },
 	{ 0, "policy", OPT_STR, offsetof(struct create_args, policy), "FILE",
 	  "sandbox policy (YAML)", NULL, "OPENSHELL_SANDBOX_POLICY", 0, 0, NULL },
+	{ 0, "cpus", OPT_STR, offsetof(struct create_args, cpus), "N", "CPU limit (4.0, 0.5, 250m)",
+	  NULL, NULL, 0, 0, NULL },
+	{ 0, "memory", OPT_STR, offsetof(struct create_args, memory), "SIZE",
+	  "memory limit (512m, 2g, 1Gi)", NULL, NULL, 0, 0, NULL },
 	{ 0, "tty", OPT_FLAG, offsetof(struct create_args, tty), NULL, "run the command on a terminal",
 	  NULL, NULL, 0, 0, NULL },
 	{ 0, "no-tty", OPT_FLAG, offsetof(struct create_args, no_tty), NULL,
@@ -134,6 +138,10 @@ static struct json *create_request(const struct create_args *a, struct cli *cli,
 	}
 	json_obj_add(req, "env", env);
 	json_obj_add_bool(req, "tty", tty);
+	if (a->cpus)
+		json_obj_add_str(req, "cpus", a->cpus);
+	if (a->memory)
+		json_obj_add_str(req, "memory", a->memory);
 	return req;
 }
 
@@ -167,7 +175,7 @@ static int wait_ready(struct cli *cli, const struct gw_target *t, const char *na
 		if (now_mono_ms() > deadline)
 			return err_set(e, ERR_TIMEOUT, 0, "sandbox '%s' was not ready within %d s", name,
 				       PROVISION_TIMEOUT_S);
-		poll(NULL, 0, 20);
+		poll(NULL, 0, 5);
 	}
 }
 

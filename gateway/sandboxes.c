@@ -4,6 +4,7 @@
 #include "gw.h"
 #include "store.h"
 #include "lib/buf.h"
+#include "lib/cgroup.h"
 #include "lib/err.h"
 #include "lib/fsutil.h"
 #include "lib/json.h"
@@ -345,6 +346,16 @@ static int check_request(const struct json *req, char name[SB_NAME_MAX + 1], str
 		return err_set(e, ERR_INVALID, 0, "the command's first word is empty");
 	if (bytes > CMD_BYTES_MAX)
 		return err_set(e, ERR_INVALID, 0, "the command is larger than %d bytes", CMD_BYTES_MAX);
+	{
+		int64_t v;
+
+		if (json_get(req, "cpus") && (!json_is_str(json_get(req, "cpus")) ||
+					      cg_parse_cpus(json_get_str(req, "cpus", ""), &v, e) < 0))
+			return json_is_str(json_get(req, "cpus")) ? -1 : err_set(e, ERR_INVALID, 0, "\"cpus\" must be a string");
+		if (json_get(req, "memory") && (!json_is_str(json_get(req, "memory")) ||
+						cg_parse_memory(json_get_str(req, "memory", ""), &v, e) < 0))
+			return json_is_str(json_get(req, "memory")) ? -1 : err_set(e, ERR_INVALID, 0, "\"memory\" must be a string");
+	}
 	if (env && (!json_is_obj(env) || json_len(env) > ENV_MAX))
 		return err_set(e, ERR_INVALID, 0, "\"env\" must be an object of at most %d strings", ENV_MAX);
 	for (i = 0; i < json_len(env); i++) {
@@ -487,7 +498,17 @@ int sandboxes_create(struct gw *gw, const struct json *req, struct sandbox *out,
 
 		if (!named)
 			goto out;
+		struct json *lim = json_new_obj();
+
 		json_obj_add_str(named, "name", out->name);
+		json_obj_add_str(lim, "gateway", gw->cfg->name);
+		json_obj_add_str(lim, "gateway_cpus", gs.cpus);
+		json_obj_add_str(lim, "gateway_memory", gs.memory);
+		if (json_get_str(req, "cpus", NULL))
+			json_obj_add_str(lim, "cpus", json_get_str(req, "cpus", ""));
+		if (json_get_str(req, "memory", NULL))
+			json_obj_add_str(lim, "memory", json_get_str(req, "memory", ""));
+		json_obj_add(named, "limits", lim);
 		buf_reset(&spec);
 		json_write(named, &spec, JSON_COMPACT);
 		json_free(named);
@@ -535,6 +556,16 @@ int sandboxes_delete(struct gw *gw, const char *name, struct err *e)
 			kill((pid_t)sb.supervisor_pid, SIGKILL);
 		while (supervisor_alive(&sb))
 			usleep(10000);
+	}
+	{
+		struct cgroup cg;
+		char rel[256];
+
+		snprintf(rel, sizeof(rel), "openshell-%s/sb-%.12s", gw->cfg->name, sb.id);
+		if (cg_open(rel, &cg, &(struct err){ 0 }) == 0) {
+			cg_kill_all(&cg, &(struct err){ 0 });
+			cg_destroy(&cg, &(struct err){ 0 });
+		}
 	}
 	if (sandbox_dir(gw, &sb, dir, sizeof(dir)) == 0 && remove_tree(dir, e) < 0)
 		goto out;

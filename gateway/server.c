@@ -52,7 +52,7 @@ struct conn {
 	struct buf in;               /* application bytes received and not yet parsed */
 	struct buf body;             /* the current request's body */
 	struct buf out;              /* application bytes not yet handed to the socket/TLS */
-	bool close_after_write, peer_closed;
+	bool close_after_write, peer_closed, established;
 	int64_t deadline_ms;
 	char peer[64];
 	struct conn *prev, *next;
@@ -383,8 +383,10 @@ static int tls_io(struct gw *gw, struct conn *c)
 			 tls_server_conn_error(c->tls), NULL);
 		return -1;
 	}
-	if (st != TLS_PUMP_HANDSHAKE && c->deadline_ms - now_mono_ms() > GW_IDLE_TIMEOUT_MS)
+	if (st != TLS_PUMP_HANDSHAKE && !c->established) { /* from the handshake deadline to idle */
+		c->established = true;
 		c->deadline_ms = now_mono_ms() + GW_IDLE_TIMEOUT_MS;
+	}
 	return 0;
 }
 

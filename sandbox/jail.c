@@ -6,6 +6,7 @@
  * "confine step '<step>' failed: <why>" over the report socket.
  */
 #include "jail.h"
+#include "lib/cgroup.h"
 #include "lib/err.h"
 #include "lib/util.h"
 
@@ -685,7 +686,8 @@ int jail_spawn(const struct jail_spec *s, pid_t *init_pid, int *proxy_fd, struct
 	go[0] = -1;
 	close(rep[1]);
 	rep[1] = -1;
-	if (write_maps(s, pid, e) < 0) {
+	/* The child waits for the go pipe: joining the cgroup now covers all it will fork. */
+	if ((s->cgroup && cg_attach(s->cgroup, pid, e) < 0) || write_maps(s, pid, e) < 0) {
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
 		goto out;

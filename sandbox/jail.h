@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+struct cgroup;
 struct err;
 
 #define JAIL_MAX_PATHS 64
@@ -32,6 +33,7 @@ struct jail_spec {
 	uid_t host_uid;                         /* who uid 1000 inside is outside */
 	gid_t host_gid;
 	int stdio[3];                           /* the main process's stdin/stdout/stderr */
+	const struct cgroup *cgroup;            /* joined by pid 1 before it runs anything */
 };
 
 /* The reference's restrictive default (policy.md §2.1) plus /sandbox. */

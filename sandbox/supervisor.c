@@ -14,6 +14,7 @@
 #include "supervisor.h"
 #include "jail.h"
 #include "lib/buf.h"
+#include "lib/cgroup.h"
 #include "lib/err.h"
 #include "lib/frame.h"
 #include "lib/fsutil.h"
@@ -60,7 +61,11 @@ struct sup {
 	int exit_code;
 	int64_t exit_ms;
 	struct proxy_conn proxy[PROXY_CONNS];
+	struct cgroup cg;
+	bool has_cg;
 };
+
+#define SANDBOX_PIDS_MAX 2048
 
 static int set_status(struct sup *s, const char *text)
 {
@@ -145,6 +150,36 @@ static char **fill_jail(struct sup *s, struct jail_spec *j, char *workdir, size_
 	return argv;
 }
 
+/* The gateway's group (its --cpus/--memory for all sandboxes together) and the sandbox's
+ * own below it (--cpus/--memory, pids). Without a usable hierarchy the sandbox runs
+ * unlimited and the status says so. */
+static void setup_cgroup(struct sup *s)
+{
+	const struct json *lim = json_get(s->spec, "limits");
+	struct cg_limits gw = { 0 }, sb = { 0, 0, SANDBOX_PIDS_MAX };
+	struct err e = ERR_INIT;
+	char rel[256];
+
+	cg_parse_cpus(json_get_str(lim, "gateway_cpus", NULL), &gw.cpu_millis, &e);
+	cg_parse_memory(json_get_str(lim, "gateway_memory", NULL), &gw.memory, &e);
+	if (json_get_str(lim, "cpus", NULL))
+		cg_parse_cpus(json_get_str(lim, "cpus", NULL), &sb.cpu_millis, &e);
+	if (json_get_str(lim, "memory", NULL))
+		cg_parse_memory(json_get_str(lim, "memory", NULL), &sb.memory, &e);
+	err_clear(&e);
+	snprintf(rel, sizeof(rel), "openshell-%s", json_get_str(lim, "gateway", "gateway"));
+	if (cg_create(rel, &gw, &s->cg, &e) < 0)
+		goto fail;
+	snprintf(rel, sizeof(rel), "openshell-%s/sb-%.12s", json_get_str(lim, "gateway", "gateway"),
+		 s->id);
+	if (cg_create(rel, &sb, &s->cg, &e) < 0)
+		goto fail;
+	s->has_cg = true;
+	return;
+fail:
+	fprintf(stderr, "warning: limits not enforced: %s\n", e.msg);
+}
+
 static int start_jail(struct sup *s, struct err *e)
 {
 	struct jail_spec j;
@@ -158,6 +193,8 @@ static int start_jail(struct sup *s, struct err *e)
 	j.stdio[0] = in[0];
 	j.stdio[1] = out[1];
 	j.stdio[2] = errp[1];
+	setup_cgroup(s);
+	j.cgroup = s->has_cg ? &s->cg : NULL;
 	ret = jail_spawn(&j, &s->init_pid, &s->proxy_fd, e);
 	close(in[0]);
 	close(out[1]);
@@ -531,6 +568,12 @@ static void cleanup(struct sup *s)
 	if (s->init_pid > 0 && !s->exited) {
 		kill(s->init_pid, SIGKILL); /* pid 1 of the sandbox: the whole pid namespace goes */
 		waitpid(s->init_pid, NULL, 0);
+	}
+	if (s->has_cg) {
+		struct err e = ERR_INIT;
+
+		cg_kill_all(&s->cg, &e);
+		cg_destroy(&s->cg, &e);
 	}
 	for (i = 0; i < PROXY_CONNS; i++)
 		if (s->proxy[i].fd >= 0)

@@ -209,3 +209,45 @@ t_rootless_sandbox_as_an_ordinary_user() {
 	expect_out "Permission denied"
 	expect_out "PermissionError"
 }
+
+t_memory_and_process_limits_hold() {
+	need_root
+	setup_gw
+	run openshell doctor check
+	grep -q "cgroups .*ok" "$T/.out" || skip "no writable cgroup hierarchy here"
+	run openshell sandbox create --no-keep --memory 64m -- python3 -c '
+x = []
+for i in range(100):
+    x.append(bytearray(16 << 20))
+print("allocated 1.6 GB", flush=True)'
+	expect_rc 137
+	expect_no_out "allocated"
+	run openshell sandbox create --no-keep -- python3 -c '
+import os, time
+n = 0
+try:
+    for i in range(5000):
+        if os.fork() == 0:
+            time.sleep(5)
+            os._exit(0)
+        n += 1
+except OSError as e:
+    print("fork refused after", n, flush=True)
+'
+	expect_rc 0
+	expect_out "fork refused after"
+	n=$(sed -n 's/fork refused after \([0-9]*\)/\1/p' "$T/.out")
+	[ "$n" -lt 2048 ] || fail "the pids limit did not hold: $n forks"
+	run openshell sandbox create --cpus abc -- /bin/true
+	expect_rc 1
+	expect_err "invalid CPU quantity 'abc'"
+	teardown_gw
+}
+
+t_a_command_may_stay_silent_longer_than_the_idle_timeout() {
+	setup_gw
+	E2E_SLOW=1 run openshell sandbox create --no-keep -- /bin/sh -c 'sleep 35; echo still here'
+	expect_rc 0
+	expect_out "still here"
+	teardown_gw
+}
