@@ -120,8 +120,9 @@ enum json_write_flags {
 /*
  * Appends v to out; no trailing newline. Never fails and the output is always valid JSON:
  * invalid UTF-8 in strings becomes U+FFFD, non-finite doubles become null, and doubles are
- * written in the shortest form that reads back to the same value, with ".0" when it would
- * otherwise look like an integer. Recursion follows the tree's depth.
+ * written with the fewest digits that read back to the same value (as Python's repr(); for some
+ * powers of two one digit more), with ".0" when they would otherwise look like an integer.
+ * Recursion follows the tree's depth.
  */
 void json_write(const struct json *v, struct buf *out, unsigned flags);
 /*

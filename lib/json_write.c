@@ -102,29 +102,39 @@ void json_quote(struct buf *out, const char *s, size_t n)
 	buf_addch(out, '"');
 }
 
+static bool reads_back(char *tmp, size_t n, int digits, double d)
+{
+	snprintf(tmp, n, "%.*e", digits - 1, d);
+	return strtod(tmp, NULL) == d;
+}
+
 /*
- * The fewest digits that read back to d, in fixed notation for exponents -4..15 and in
- * exponent notation otherwise: the same text as Python's repr() and json.dumps().
+ * The fewest digits whose nearest decimal reads back to d, in fixed notation for exponents
+ * -4..15 and in exponent notation otherwise: Python's repr() and json.dumps() text, except for
+ * some powers of two where Python finds a shorter, not nearest, decimal (one digit less).
+ * If p digits read back, so do p + 1 (the nearest (p+1)-digit decimal is no farther from d),
+ * hence the binary search; 17 digits always read back.
  */
 static void write_double(struct buf *out, double d)
 {
 	char tmp[48];
-	int digits, exp10;
+	int lo = 1, hi = 17, mid, exp10;
 
 	if (!isfinite(d)) {
 		buf_adds(out, "null");
 		return;
 	}
-	for (digits = 1; digits < 17; digits++) {
-		snprintf(tmp, sizeof(tmp), "%.*e", digits - 1, d);
-		if (strtod(tmp, NULL) == d)
-			break;
+	while (lo < hi) {
+		mid = (lo + hi) / 2;
+		if (reads_back(tmp, sizeof(tmp), mid, d))
+			hi = mid;
+		else
+			lo = mid + 1;
 	}
-	snprintf(tmp, sizeof(tmp), "%.*e", digits - 1, d);
+	snprintf(tmp, sizeof(tmp), "%.*e", lo - 1, d);
 	exp10 = atoi(strchr(tmp, 'e') + 1);
 	if (exp10 >= -4 && exp10 < 16)
-		snprintf(tmp, sizeof(tmp), "%.*f", digits - 1 - exp10 > 0 ? digits - 1 - exp10 : 0,
-			 d);
+		snprintf(tmp, sizeof(tmp), "%.*f", lo - 1 - exp10 > 0 ? lo - 1 - exp10 : 0, d);
 	buf_adds(out, tmp);
 	if (!strpbrk(tmp, ".e"))
 		buf_adds(out, ".0");
