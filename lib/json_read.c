@@ -94,10 +94,12 @@ static int hex4(struct reader *r, unsigned *out)
 		else if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')
 			c = (c | 0x20) - 'a' + 10;
 		else
-			return expected(r, "four hex digits after \\u");
+			break;
 		v = v << 4 | c;
 	}
 	*out = v;
+	if (i < 4)
+		return expected(r, "four hex digits after \\u");
 	return 0;
 }
 
