@@ -486,7 +486,7 @@ struct json *json_parse_max(const char *text, size_t len, size_t max, struct err
 			max);
 		return NULL;
 	}
-	r.p = r.start = (const unsigned char *)text;
+	r.p = r.start = (const unsigned char *)(text ? text : "");
 	r.end = r.p + len;
 	r.e = e;
 	buf_init(&r.str);

@@ -220,6 +220,8 @@ TEST(json_input_size_limit)
 	CHECK(json_parse_max("[1, 2]", 6, 5, &e) == NULL);
 	CHECK_INT(e.code, ERR_LIMIT);
 	CHECK_STR(e.msg, "JSON text of 6 bytes is over the limit of 5");
+	CHECK(json_parse_max(NULL, 0, 5, &e) == NULL);
+	CHECK(strstr(e.msg, "found the end of the text") != NULL);
 	/* the reader stops at len, wherever the NUL is */
 	v = json_parse_max("[1]]]", 3, 100, &e);
 	CHECK(v != NULL);
