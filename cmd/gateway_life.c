@@ -324,8 +324,8 @@ int gateway_run_run(struct cli *cli, void *args, int argc, char **argv, struct e
 	fill_config(a, &c);
 	if (check_start_args(&c, a->yes, e) < 0)
 		return -1;
-	if (nfd && parse_u64(nfd, 3, 1 << 20, &fd) == 0)
-		c.notify_fd = (int)fd;
+	if (nfd && parse_u64(nfd, 3, 1 << 20, &fd) == 0 && fcntl((int)fd, F_SETFD, FD_CLOEXEC) == 0)
+		c.notify_fd = (int)fd; /* close-on-exec again: supervisors must not hold it open */
 	unsetenv(NOTIFY_ENV);
 	c.log_stderr = c.notify_fd < 0;
 	return gw_daemon_run(&c, e) < 0 ? -1 : 0;

@@ -6,6 +6,7 @@
  */
 #include "daemon.h"
 #include "gw.h"
+#include "sandboxes.h"
 #include "server.h"
 #include "store.h"
 #include "lib/cgroup.h"
@@ -201,8 +202,16 @@ int gw_daemon_run(const struct gw_config *cfg, struct err *e)
 		goto out;
 	log_info("gateway", "gateway started", "name", cfg->name, "endpoint", gw.endpoint,
 		 "auth", cfg->plaintext ? "plaintext" : cfg->no_client_auth ? "tls" : "mtls", NULL);
+	if (sandboxes_resume_all(&gw, e) < 0) {
+		log_error("gateway", "cannot resume sandboxes", "error", e->msg, NULL);
+		err_clear(e);
+	}
 	notify(cfg, "ok\n");
 	ret = gw_serve(&gw, e);
+	if (ret == 0 && sandboxes_stop_all(&gw, e) < 0) {
+		log_error("gateway", "cannot stop sandboxes", "error", e->msg, NULL);
+		err_clear(e);
+	}
 	log_info("gateway", ret == 0 ? "gateway stopped" : "gateway failed", NULL);
 	unlink(gw.paths.pid);
 out:

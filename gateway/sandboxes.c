@@ -626,3 +626,79 @@ out:
 	sandbox_release(&sb);
 	return fd;
 }
+
+#define GATEWAY_STOPPED "stopped with the gateway"
+
+/* Graceful gateway stop (DESIGN.md §3): running sandboxes stop (their supervisors take
+ * their processes along), to be started again with their main command by the next
+ * gateway start. All are told at once, then waited for, at most 5 s in all. */
+int sandboxes_stop_all(struct gw *gw, struct err *e)
+{
+	int64_t deadline = now_mono_ms() + 5000;
+	struct sandbox *v;
+	size_t n, i;
+	bool waiting;
+
+	if (sandboxes_list(gw, &v, &n, e) < 0)
+		return -1;
+	for (i = 0; i < n; i++)
+		if ((!strcmp(v[i].phase, "Ready") || !strcmp(v[i].phase, "Provisioning")) &&
+		    supervisor_alive(&v[i]))
+			kill((pid_t)v[i].supervisor_pid, SIGTERM);
+	do {
+		waiting = false;
+		for (i = 0; i < n; i++)
+			waiting |= (!strcmp(v[i].phase, "Ready") || !strcmp(v[i].phase, "Provisioning")) &&
+				   supervisor_alive(&v[i]);
+		if (waiting)
+			usleep(20000);
+	} while (waiting && now_mono_ms() < deadline);
+	for (i = 0; i < n; i++) {
+		if (strcmp(v[i].phase, "Ready") != 0 && strcmp(v[i].phase, "Provisioning") != 0)
+			continue;
+		if (supervisor_alive(&v[i]))
+			kill((pid_t)v[i].supervisor_pid, SIGKILL);
+		snprintf(v[i].phase, sizeof(v[i].phase), "Stopped");
+		snprintf(v[i].reason, sizeof(v[i].reason), GATEWAY_STOPPED);
+		v[i].supervisor_pid = 0;
+		if (save_state(gw, &v[i], e) == 0)
+			log_info("sandbox", "sandbox stopped with the gateway", "sandbox", v[i].name, NULL);
+		err_clear(e);
+	}
+	sandbox_list_free(v, n);
+	return 0;
+}
+
+/* At start: sandboxes the gateway stopped come back; a supervisor that survived a killed
+ * gateway is simply adopted (its row is refreshed from its status file). */
+int sandboxes_resume_all(struct gw *gw, struct err *e)
+{
+	struct sandbox *v;
+	char dir[PATH_MAX], status[PATH_MAX + 16];
+	size_t n, i;
+
+	if (sandboxes_list(gw, &v, &n, e) < 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (strcmp(v[i].phase, "Stopped") || strcmp(v[i].reason, GATEWAY_STOPPED))
+			continue;
+		if (sandbox_dir(gw, &v[i], dir, sizeof(dir)) < 0)
+			continue;
+		snprintf(status, sizeof(status), "%s/status", dir);
+		unlink(status);
+		snprintf(v[i].phase, sizeof(v[i].phase), "Provisioning");
+		v[i].reason[0] = '\0';
+		v[i].has_exit = false;
+		if (spawn_supervisor(gw, &v[i], dir, e) < 0) {
+			snprintf(v[i].phase, sizeof(v[i].phase), "Error");
+			snprintf(v[i].reason, sizeof(v[i].reason), "could not restart: %.200s", e->msg);
+		}
+		err_clear(e);
+		if (save_state(gw, &v[i], e) == 0)
+			log_info("sandbox", "sandbox resumed", "sandbox", v[i].name, "phase", v[i].phase,
+				 NULL);
+		err_clear(e);
+	}
+	sandbox_list_free(v, n);
+	return 0;
+}

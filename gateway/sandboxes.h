@@ -46,6 +46,10 @@ void sandbox_list_free(struct sandbox *v, size_t n);
 int sandboxes_delete(struct gw *gw, const char *name, struct err *e);
 /* A connected (non-blocking) socket to the sandbox's supervisor, for attach. */
 int sandboxes_connect(struct gw *gw, const char *name, struct err *e);
+/* Graceful gateway stop: running sandboxes stop (records and files kept) ... */
+int sandboxes_stop_all(struct gw *gw, struct err *e);
+/* ... and the next start brings them back, main command included. */
+int sandboxes_resume_all(struct gw *gw, struct err *e);
 /* The sandbox as the API shows it. */
 struct json *sandbox_json(const struct sandbox *sb);
 /* Where the supervisor of sb listens. */

@@ -251,3 +251,45 @@ t_a_command_may_stay_silent_longer_than_the_idle_timeout() {
 	expect_out "still here"
 	teardown_gw
 }
+
+t_gateway_stop_and_start_bring_sandboxes_back() {
+	setup_gw
+	run openshell sandbox create --detach --name keeper -- /bin/sh -c 'echo started >> /sandbox/log; sleep 4321'
+	expect_rc 0
+	log=$(ls "$XDG_STATE_HOME"/openshell/gateways/openshell/sandboxes/*/workdir/log)
+	run openshell gateway stop
+	expect_rc 0
+	! pgrep -f "sleep 4321" >/dev/null || fail "a sandbox process outlived the gateway's graceful stop"
+	run openshell gateway start
+	expect_rc 0
+	run openshell sandbox get keeper
+	expect_out "Phase: Ready"
+	[ "$(grep -c started "$log")" = 2 ] || fail "the main command did not run again"
+	# killed, not stopped: the sandbox keeps running and the next gateway adopts it
+	kill -9 "$(cat "$XDG_STATE_HOME/openshell/gateways/openshell/gateway.pid")"
+	sleep 0.3
+	pgrep -f "sleep 4321" >/dev/null || fail "the sandbox died with a killed gateway"
+	run openshell gateway start
+	expect_rc 0
+	run openshell sandbox get keeper
+	expect_out "Phase: Ready"
+	[ "$(grep -c started "$log")" = 2 ] || fail "an adopted sandbox was started twice"
+	run openshell sandbox delete keeper
+	expect_rc 0
+	teardown_gw
+}
+
+t_killed_supervisor_puts_the_sandbox_in_error() {
+	setup_gw
+	run openshell sandbox create --detach --name victim -- /bin/sleep 4322
+	expect_rc 0
+	pkill -9 -f "supervise --dir $XDG_STATE_HOME"
+	sleep 0.3
+	! pgrep -f "sleep 4322" >/dev/null || fail "the sandbox outlived its supervisor"
+	run openshell sandbox get victim
+	expect_out "Phase: Error"
+	expect_out "exited unexpectedly"
+	run openshell sandbox delete victim
+	expect_rc 0
+	teardown_gw
+}
