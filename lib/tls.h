@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * BearSSL wrappers for the gateway (non-blocking server, mTLS) and the CLI (blocking
- * client with a certificate). TLS 1.2 only, ECDHE-ECDSA with AES-GCM or ChaCha20.
- * The server never touches the socket except in tls_server_conn_pump(), which moves
- * records between the socket and the engine, and application bytes between the engine
- * and two caller buffers (STYLE.md §3a.3).
+ * BearSSL wrappers: a non-blocking server for the gateway's epoll loop (mTLS against the
+ * gateway's CA, or no client certificate with --disable-gateway-auth) and a blocking client
+ * for the CLI (our CA as the only trust anchor, the client certificate from the gateway's
+ * bundle). TLS 1.2 only, ECDHE-ECDSA with AES-GCM or ChaCha20-Poly1305 (STYLE.md 3a).
+ * Certificates and keys come from pki.h; the error table is in tls_errors.c.
  */
 #ifndef OS_TLS_H
 #define OS_TLS_H
@@ -17,48 +17,92 @@ struct buf;
 struct err;
 
 /* ---- server ---- */
+
+/* Loaded once at start-up; shared (read-only) by every connection; outlives them. */
 struct tls_server_cfg;
+/* One connection: engine, X.509 validator and record buffer, about 42 KiB. */
 struct tls_server_conn;
 
 enum tls_pump {
-	TLS_PUMP_OK,        /* handshake done; progress made or waiting for the socket */
-	TLS_PUMP_HANDSHAKE, /* still in the handshake */
-	TLS_PUMP_CLOSED,    /* clean close_notify from the peer, or our close completed */
-	TLS_PUMP_ERROR,     /* failed: tls_server_conn_error() says why */
+	TLS_PUMP_OK,	    /* handshake done; waiting for the socket (see wants_write) */
+	TLS_PUMP_HANDSHAKE, /* still in the handshake; waiting for the socket */
+	TLS_PUMP_CLOSED,    /* the peer closed (close_notify, or EOF after the handshake) */
+	TLS_PUMP_ERROR,	    /* failed: tls_server_conn_error() says why */
 };
 
-/* Loads server.crt, server.key and (for client authentication) ca.crt from tls_dir. */
+/* Loads tls_dir/server.crt and server.key (which must belong together) and, when
+ * require_client_cert, tls_dir/ca.crt as the one trust anchor for client certificates.
+ * Without it no client certificate is requested (--disable-gateway-auth). */
 int tls_server_cfg_load(struct tls_server_cfg **out, const char *tls_dir, bool require_client_cert,
 			struct err *e);
 void tls_server_cfg_free(struct tls_server_cfg *cfg);
 
-/* About 40 KiB per connection (engine, X.509 context, record buffer). */
-struct tls_server_conn *tls_server_conn_new(struct tls_server_cfg *cfg);
+struct tls_server_conn *tls_server_conn_new(const struct tls_server_cfg *cfg);
 void tls_server_conn_free(struct tls_server_conn *c);
-/* Non-blocking fd. Decrypted bytes are appended to in; bytes in out are taken (consumed
- * from the front of out) and encrypted. */
+/*
+ * Drives the engine over the non-blocking socket fd until nothing moves (STYLE.md 3a.3):
+ * records out first, then decrypted bytes appended to in, then bytes taken from the front of
+ * out (encrypted and flushed), then records in. EAGAIN is not an error: call again when
+ * epoll reports the fd readable, or writable if tls_server_conn_wants_write(). Handshake
+ * completion is the first TLS_PUMP_OK.
+ */
 int tls_server_conn_pump(struct tls_server_conn *c, int fd, struct buf *in, struct buf *out);
-/* Whether records wait to be sent (arm EPOLLOUT). */
+/* Records wait to be sent: arm EPOLLOUT. */
 bool tls_server_conn_wants_write(const struct tls_server_conn *c);
-/* Why the connection failed, in plain language. */
+bool tls_server_conn_handshake_done(const struct tls_server_conn *c);
+/* Queues a close_notify; the next pumps send it and end with TLS_PUMP_CLOSED. */
+void tls_server_conn_close(struct tls_server_conn *c);
+/* The verified client certificate's subject CN / first OU, NULL if none (no client
+ * authentication, or the handshake is not done). */
+const char *tls_server_conn_peer_cn(const struct tls_server_conn *c);
+const char *tls_server_conn_peer_ou(const struct tls_server_conn *c);
+/* BearSSL's error code (0 if none; see tls_error_text). */
+int tls_server_conn_last_error(const struct tls_server_conn *c);
+/* Why the connection failed, in plain language with the BearSSL name (for the log). */
 const char *tls_server_conn_error(const struct tls_server_conn *c);
 
 /* ---- client ---- */
+
+struct tls_client_cfg;
 struct tls_client;
 
-/* Handshake on a blocking fd (with socket timeouts set) using mtls_dir's ca.crt as the only
- * trust anchor and tls.crt/tls.key as the client certificate. server_name NULL skips the
- * name check (acceptable only because the anchor is the gateway's private CA). */
+/* ca_path's first certificate becomes the only trust anchor; crt_path/key_path (both or
+ * neither) the client certificate and key, which must belong together. */
+int tls_client_cfg_load(struct tls_client_cfg **out, const char *ca_path, const char *crt_path,
+			const char *key_path, struct err *e);
+/* The registry's layout: mtls_dir/ca.crt, tls.crt, tls.key (with a hint when they are bad). */
+int tls_client_cfg_load_dir(struct tls_client_cfg **out, const char *mtls_dir, struct err *e);
+void tls_client_cfg_free(struct tls_client_cfg *cfg);
+
+/*
+ * TLS handshake over the blocking socket fd; the caller sets SO_RCVTIMEO and SO_SNDTIMEO
+ * (a timeout is a BR_ERR_IO failure) and closes fd after tls_client_close. server_name is
+ * matched against the server certificate's dNSName SANs and CN only (BearSSL ignores
+ * iPAddress SANs: pass "localhost" for a loopback address); NULL skips the name check and
+ * SNI, acceptable only because the anchor is the gateway's private CA. cfg must outlive the
+ * client. Errors: ERR_UNAVAILABLE (connection lost, timed out), ERR_AUTH (rejected).
+ */
+int tls_client_connect_cfg(struct tls_client **out, int fd, const char *server_name,
+			   const struct tls_client_cfg *cfg, struct err *e);
+/* The same with a configuration loaded from mtls_dir and owned by the client. */
 int tls_client_connect(struct tls_client **out, int fd, const char *server_name,
 		       const char *mtls_dir, struct err *e);
+/* Writes and flushes. */
 int tls_client_write_all(struct tls_client *c, const void *p, size_t n, struct err *e);
-/* Returns bytes read, 0 at a clean close, -1 on error. */
+/* Bytes read, 0 at a clean close (close_notify), -1 on error. */
 ssize_t tls_client_read(struct tls_client *c, void *p, size_t n, struct err *e);
-void tls_client_close(struct tls_client *c);
 /* Decrypted bytes wait in the engine (read them before polling the socket). */
 bool tls_client_pending(struct tls_client *c);
+/* Sends close_notify if the session is up (without waiting for the peer's) and frees c. */
+void tls_client_close(struct tls_client *c);
 
-/* BearSSL error code -> "BR_ERR_X509_NOT_TRUSTED: certificate is not signed by ..." */
+/* ---- errors ---- */
+
+/* "BR_ERR_X509_NOT_TRUSTED"; alerts as "BR_ERR_RECV_FATAL_ALERT+42"; never NULL. */
+const char *tls_error_name(int code);
+/* "certificate is not signed by this gateway's CA (BR_ERR_X509_NOT_TRUSTED)"; received and
+ * sent alerts are named ("the peer sent alert 42 bad_certificate: ..."). The text may live
+ * in a thread-local buffer that the next call reuses. */
 const char *tls_error_text(int code);
 
 #endif
