@@ -458,6 +458,10 @@ static void handshake_hint(const struct tls_client *c, const char *server_name, 
 	else if (err == BR_ERR_X509_NOT_TRUSTED)
 		err_hint(e, "the gateway's certificate is not signed by the CA in the client "
 			    "bundle: the gateway was probably recreated; register it again");
+	else if (err == BR_ERR_RECV_FATAL_ALERT + 42 || err == BR_ERR_RECV_FATAL_ALERT + 46 ||
+		 err == BR_ERR_RECV_FATAL_ALERT + 48)
+		err_hint(e, "the gateway rejected our client certificate: check that the bundle's "
+			    "tls.crt was issued by this gateway's CA");
 	/* BearSSL (our gateway) drops the connection without an alert when it rejects a
 	 * client certificate */
 	else if (err == BR_ERR_IO &&
