@@ -214,25 +214,39 @@ static int pump_stdin(struct client_stream *s, bool *open_in, struct err *e)
 	return r;
 }
 
-/* Relays stdin to the main process and its output back, until it exits. */
-static int attach(const struct gw_target *t, const char *name, int *status, struct err *e)
+/*
+ * Relays stdin to the process and its output back until it exits. path_suffix is
+ * "attach" (the main process) or "exec" (first sends the request frame). timeout_ms 0 =
+ * none; when it passes, the stream is closed (the supervisor then kills an exec'd
+ * process) and the status is 124.
+ */
+static int stream(const struct gw_target *t, const char *name, const char *path_suffix,
+		  const struct buf *first, int64_t timeout_ms, int *status, struct err *e)
 {
 	struct client_stream *s;
 	struct frame_decoder dec;
 	char path[128], chunk[16384];
+	int64_t deadline = timeout_ms ? now_mono_ms() + timeout_ms : 0;
 	bool in_open = true;
 	int ret = -1;
 
-	snprintf(path, sizeof(path), "/v1/sandboxes/%s/attach", name);
+	snprintf(path, sizeof(path), "/v1/sandboxes/%s/%s", name, path_suffix);
 	if (client_attach(t, path, &s, e) < 0)
 		return -1;
 	frame_decoder_init(&dec);
+	if (first && client_stream_write(s, first, e) < 0)
+		goto out;
 	for (*status = -1; *status < 0;) {
 		struct pollfd p[2] = { { client_stream_fd(s), POLLIN, 0 }, { in_open ? 0 : -1, POLLIN, 0 } };
+		int wait = deadline ? (int)(deadline - now_mono_ms()) : -1;
 		size_t off = 0, used;
 		ssize_t n;
 
-		if (!client_stream_buffered(s) && poll(p, 2, -1) < 0 && errno != EINTR)
+		if (deadline && wait <= 0) {
+			*status = 124;
+			break;
+		}
+		if (!client_stream_buffered(s) && poll(p, 2, wait) < 0 && errno != EINTR)
 			break;
 		if (in_open && (p[1].revents & (POLLIN | POLLHUP)) && pump_stdin(s, &in_open, e) < 0)
 			goto out;
@@ -257,11 +271,16 @@ static int attach(const struct gw_target *t, const char *name, int *status, stru
 			*status = on_frame(&f, e);
 		}
 	}
-	ret = *status == 256 ? -1 : 0;
+	ret = *status == 256 || *status < 0 ? -1 : 0;
 out:
 	frame_decoder_release(&dec);
 	client_stream_close(s);
 	return ret;
+}
+
+static int attach(const struct gw_target *t, const char *name, int *status, struct err *e)
+{
+	return stream(t, name, "attach", NULL, 0, status, e);
 }
 
 static void remember(const struct gw_target *t, const char *name)
@@ -532,6 +551,74 @@ static int delete_run(struct cli *cli, void *args, int argc, char **argv, struct
 	return failed ? 1 : 0;
 }
 
+struct exec_args {
+	const char *name, *workdir;
+	struct strlist env;
+	int64_t timeout;
+	bool tty;
+};
+
+static const struct opt exec_opts[] = {
+	{ 'n', "name", OPT_STR, offsetof(struct exec_args, name), "NAME", "sandbox name", NULL,
+	  NULL, 0, 0, "the last-used sandbox" },
+	{ 0, "workdir", OPT_STR, offsetof(struct exec_args, workdir), "DIR",
+	  "working directory inside the sandbox", NULL, NULL, 0, 0, "/sandbox" },
+	{ 0, "env", OPT_STRLIST, offsetof(struct exec_args, env), "K=V",
+	  "environment variable (repeatable)", NULL, NULL, 0, 0, NULL },
+	{ 0, "timeout", OPT_INT, offsetof(struct exec_args, timeout), "SECONDS",
+	  "stop the command after this long (exit status 124); 0 = no limit", NULL, NULL, 0,
+	  86400 * 365, "0" },
+	OPT_END,
+};
+
+static int exec_run(struct cli *cli, void *args, int argc, char **argv, struct err *e)
+{
+	struct exec_args *a = args;
+	struct json *req = json_new_obj(), *cmd = json_new_arr(), *env = json_new_obj();
+	struct buf first = BUF_INIT, body = BUF_INIT;
+	char name[SB_NAME_MAX + 1];
+	struct gw_target t;
+	int status = 0, ret = -1, i;
+
+	(void)argc;
+	(void)argv;
+	json_obj_add(req, "command", cmd);
+	json_obj_add(req, "env", env);
+	if (!cli->dash_argc) {
+		err_set(e, ERR_USAGE, 0, "missing the command to run");
+		err_hint(e, "openshell sandbox exec -n NAME -- CMD...");
+		goto out;
+	}
+	for (i = 0; i < cli->dash_argc; i++)
+		json_arr_add(cmd, json_new_str(cli->dash_argv[i]));
+	for (i = 0; i < (int)a->env.n; i++) {
+		const char *eq = strchr(a->env.v[i], '=');
+		char key[257];
+
+		if (!eq || eq == a->env.v[i] || (size_t)(eq - a->env.v[i]) >= sizeof(key)) {
+			err_set(e, ERR_USAGE, 0, "invalid --env '%s': expected KEY=VALUE", a->env.v[i]);
+			goto out;
+		}
+		snprintf(key, sizeof(key), "%.*s", (int)(eq - a->env.v[i]), a->env.v[i]);
+		json_obj_add_str(env, key, eq + 1);
+	}
+	if (a->workdir)
+		json_obj_add_str(req, "workdir", a->workdir);
+	if (client_resolve(cli->gateway, cli->gateway_endpoint, &t, e) < 0 ||
+	    sandbox_name(&t, a->name ? 1 : 0, (char **)&a->name, name, sizeof(name), e) < 0)
+		goto out;
+	json_write(req, &body, JSON_COMPACT);
+	if (frame_put(&first, FRAME_DATA, body.p, body.len, e) < 0 ||
+	    stream(&t, name, "exec", &first, a->timeout * 1000, &status, e) < 0)
+		goto out;
+	ret = status;
+out:
+	json_free(req);
+	buf_release(&first);
+	buf_release(&body);
+	return ret;
+}
+
 static const struct opt get_opts[] = {
 	{ 'o', "output", OPT_ENUM, offsetof(struct get_args, output), "FORMAT", "output format",
 	  cmd_output_choices, NULL, 0, 0, "table" },
@@ -543,6 +630,10 @@ const struct cmd cmd_sandbox_subs[] = {
 	  "Without a gateway, starts a local one first. Attaches to the command (default: a login\n"
 	  "shell) and exits with its exit status; --detach returns once the sandbox is ready.",
 	  create_opts, sizeof(struct create_args), 0, 0, create_run, NULL, CMD_PASSTHRU },
+	{ "exec", NULL, "run a command in a running sandbox", "-- CMD...",
+	  "Streams stdin, stdout and stderr and exits with the command's exit status (124\n"
+	  "when --timeout passes). The command runs confined like the sandbox's main process.",
+	  exec_opts, sizeof(struct exec_args), 0, 0, exec_run, NULL, CMD_PASSTHRU },
 	{ "list", NULL, "list sandboxes", NULL, NULL, list_opts, sizeof(struct list_args), 0, 0,
 	  list_run, NULL, 0 },
 	{ "get", NULL, "show a sandbox", "[NAME]", NULL, get_opts, sizeof(struct get_args), 0, 1,

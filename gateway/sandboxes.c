@@ -594,7 +594,7 @@ out:
 	return ret;
 }
 
-int sandboxes_connect(struct gw *gw, const char *name, struct err *e)
+int sandboxes_connect(struct gw *gw, const char *name, bool running, struct err *e)
 {
 	struct sockaddr_un a = { .sun_family = AF_UNIX };
 	struct sandbox sb;
@@ -602,7 +602,7 @@ int sandboxes_connect(struct gw *gw, const char *name, struct err *e)
 
 	if (sandboxes_get(gw, name, &sb, e) < 0)
 		return -1;
-	if (strcmp(sb.phase, "Ready") != 0 && !supervisor_alive(&sb)) {
+	if (strcmp(sb.phase, "Ready") != 0 && (running || !supervisor_alive(&sb))) {
 		if (sb.has_exit)
 			err_set(e, ERR_CONFLICT, 0, "sandbox '%s' has exited (exit code %d)", name,
 				sb.exit_code);

@@ -44,8 +44,9 @@ int sandboxes_get(struct gw *gw, const char *name, struct sandbox *out, struct e
 int sandboxes_list(struct gw *gw, struct sandbox **out, size_t *n, struct err *e);
 void sandbox_list_free(struct sandbox *v, size_t n);
 int sandboxes_delete(struct gw *gw, const char *name, struct err *e);
-/* A connected (non-blocking) socket to the sandbox's supervisor, for attach. */
-int sandboxes_connect(struct gw *gw, const char *name, struct err *e);
+/* A connected (non-blocking) socket to the sandbox's supervisor, for attach (running
+ * false: an exited sandbox still replays its output) or exec (running true: Ready only). */
+int sandboxes_connect(struct gw *gw, const char *name, bool running, struct err *e);
 /* Graceful gateway stop: running sandboxes stop (records and files kept) ... */
 int sandboxes_stop_all(struct gw *gw, struct err *e);
 /* ... and the next start brings them back, main command included. */

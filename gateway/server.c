@@ -13,6 +13,7 @@
 #include "store.h"
 #include "lib/buf.h"
 #include "lib/err.h"
+#include "lib/frame.h"
 #include "lib/http.h"
 #include "lib/log.h"
 #include "lib/tls.h"
@@ -210,12 +211,18 @@ static void respond_error(struct conn *c, int status, const char *why)
 	c->close_after_write = true;
 }
 
-static bool is_attach(const struct http_msg *m)
+/* POST /v1/sandboxes/{name}/attach or .../exec: 1 or 2, else 0. */
+static int stream_kind(const struct http_msg *m)
 {
 	size_t plen = strcspn(m->target, "?");
 
-	return !strcmp(m->method, "POST") && plen > 7 &&
-	       !strncmp(m->target + plen - 7, "/attach", 7) && str_has_prefix(m->target, "/v1/sandboxes/");
+	if (strcmp(m->method, "POST") || !str_has_prefix(m->target, "/v1/sandboxes/"))
+		return 0;
+	if (plen > 7 && !strncmp(m->target + plen - 7, "/attach", 7))
+		return 1;
+	if (plen > 5 && !strncmp(m->target + plen - 5, "/exec", 5))
+		return 2;
+	return 0;
 }
 
 static void start_relay(struct gw *gw, struct conn *c);
@@ -237,7 +244,7 @@ static void process_input(struct gw *gw, struct conn *c)
 			respond_error(c, http_parser_status(&c->parser), e.msg);
 			return;
 		}
-		if (is_attach(&c->parser.msg)) {
+		if (stream_kind(&c->parser.msg)) {
 			start_relay(gw, c);
 			return;
 		}
@@ -259,6 +266,7 @@ static void start_relay(struct gw *gw, struct conn *c)
 	struct err e = ERR_INIT;
 	char name[64] = "";
 	const char *t = c->parser.msg.target + strlen("/v1/sandboxes/");
+	int kind;
 	size_t n = strcspn(t, "/");
 
 	if (!c->parser.msg.upgrade || n >= sizeof(name)) {
@@ -266,7 +274,8 @@ static void start_relay(struct gw *gw, struct conn *c)
 		return;
 	}
 	memcpy(name, t, n);
-	c->relay_fd = sandboxes_connect(gw, name, &e);
+	kind = stream_kind(&c->parser.msg);
+	c->relay_fd = sandboxes_connect(gw, name, kind == 2, &e);
 	if (c->relay_fd < 0) {
 		respond_error(c, err_http_status(e.code), e.msg);
 		return;
@@ -279,10 +288,12 @@ static void start_relay(struct gw *gw, struct conn *c)
 	http_write_header(&c->out, "Upgrade", "openshell-stream", &e);
 	http_write_header(&c->out, "Connection", "Upgrade", &e);
 	http_write_end(&c->out);
+	/* the supervisor learns from the first frame what the connection is for */
+	frame_put(&c->to_relay, FRAME_DATA, kind == 2 ? "exec" : "attach", kind == 2 ? 4 : 6, &e);
 	buf_add(&c->to_relay, c->in.p, c->in.len); /* frames sent right behind the request */
 	buf_reset(&c->in);
 	c->deadline_ms = INT64_MAX; /* a session may stay idle as long as it likes */
-	log_info("api", "attach", "sandbox", name, "peer", c->peer, NULL);
+	log_info("api", kind == 2 ? "exec" : "attach", "sandbox", name, "peer", c->peer, NULL);
 }
 
 /* Relay mode: moves bytes between the client's plaintext buffers and the relay socket.

@@ -538,56 +538,6 @@ static int jail_confine(struct child *c)
 	return 0;
 }
 
-/* ---- pid 1 ------------------------------------------------------------------------------ */
-
-static volatile pid_t main_pid;
-
-static void forward_signal(int sig)
-{
-	if (main_pid > 0)
-		kill(main_pid, sig);
-}
-
-static __attribute__((noreturn)) void run_init(const struct jail_spec *s)
-{
-	extern char **environ;
-	int status = 0, i;
-	pid_t pid;
-
-	signal(SIGTERM, forward_signal);
-	signal(SIGINT, forward_signal);
-	signal(SIGHUP, forward_signal);
-	main_pid = fork();
-	if (main_pid < 0)
-		_exit(126);
-	if (main_pid == 0) {
-		for (i = 0; i < 3; i++)
-			if (dup2(s->stdio[i], i) < 0)
-				_exit(126);
-		signal(SIGTERM, SIG_DFL);
-		signal(SIGINT, SIG_DFL);
-		signal(SIGHUP, SIG_DFL);
-		if (chdir("/sandbox") < 0)
-			_exit(126);
-		environ = (char **)s->env;
-		execvp(s->argv[0], s->argv);
-		fprintf(stderr, "openshell: cannot run '%s': %s\n", s->argv[0], strerror(errno));
-		_exit(errno == ENOENT ? 127 : 126);
-	}
-	for (i = 0; i < 3; i++)
-		close(s->stdio[i]);
-	for (;;) { /* reap everything; leave when the main process is gone */
-		pid = waitpid(-1, &status, 0);
-		if (pid < 0 && errno == EINTR)
-			continue;
-		if (pid == main_pid || pid < 0)
-			break;
-	}
-	if (WIFSIGNALED(status))
-		_exit(128 + WTERMSIG(status));
-	_exit(WEXITSTATUS(status));
-}
-
 /* ---- parent side ------------------------------------------------------------------------ */
 
 static int write_map(pid_t pid, const char *file, const char *text, struct err *e)
@@ -646,25 +596,27 @@ static int read_report(int fd, int *proxy_fd, struct err *e)
 
 /* The sandbox must not keep the supervisor's descriptors: the write end of the main
  * process's stdin would keep it from ever seeing EOF, and the rest is not its business. */
-static void close_other_fds(const struct jail_spec *s, int keep1, int keep2)
+static void close_other_fds(const struct jail_spec *s, int keep1, int keep2, int keep3)
 {
 	struct rlimit rl;
 	int fd, max = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 65536 ? (int)rl.rlim_cur : 65536;
 
 	for (fd = 3; fd < max; fd++)
-		if (fd != keep1 && fd != keep2 && fd != s->stdio[0] && fd != s->stdio[1] &&
-		    fd != s->stdio[2])
+		if (fd != keep1 && fd != keep2 && fd != keep3 && fd != s->stdio[0] &&
+		    fd != s->stdio[1] && fd != s->stdio[2])
 			close(fd);
 }
 
-int jail_spawn(const struct jail_spec *s, pid_t *init_pid, int *proxy_fd, struct err *e)
+int jail_spawn(const struct jail_spec *s, pid_t *init_pid, int *proxy_fd, int *ctl_fd,
+	       struct err *e)
 {
-	int go[2] = { -1, -1 }, rep[2] = { -1, -1 }, ret = -1;
+	int go[2] = { -1, -1 }, rep[2] = { -1, -1 }, ctl[2] = { -1, -1 }, ret = -1;
 	unsigned long flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET |
 			      CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP | SIGCHLD;
 	pid_t pid;
 
-	if (pipe2(go, O_CLOEXEC) < 0 || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, rep) < 0) {
+	if (pipe2(go, O_CLOEXEC) < 0 || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, rep) < 0 ||
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ctl) < 0) {
 		err_sys(e, ERR_RUNTIME, "cannot create the sandbox's control channels");
 		goto out;
 	}
@@ -676,11 +628,11 @@ int jail_spawn(const struct jail_spec *s, pid_t *init_pid, int *proxy_fd, struct
 	if (pid == 0) {
 		struct child c = { s, go[0], rep[1], -1, -1, NULL };
 
-		close_other_fds(s, go[0], rep[1]);
+		close_other_fds(s, go[0], rep[1], ctl[1]);
 		prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0); /* dies with the supervisor */
 		if (jail_confine(&c) < 0)
 			_exit(126);
-		run_init(s);
+		jail_run_init(s, ctl[1]);
 	}
 	close(go[0]);
 	go[0] = -1;
@@ -699,9 +651,13 @@ int jail_spawn(const struct jail_spec *s, pid_t *init_pid, int *proxy_fd, struct
 		goto out;
 	}
 	*init_pid = pid;
+	*ctl_fd = ctl[0];
+	ctl[0] = -1;
 	ret = 0;
 out:
 	for (int i = 0; i < 2; i++) {
+		if (ctl[i] >= 0)
+			close(ctl[i]);
 		if (go[i] >= 0)
 			close(go[i]);
 		if (rep[i] >= 0)

@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 struct cgroup;
@@ -43,7 +44,30 @@ void jail_default_paths(struct jail_spec *s);
  * listening socket on 127.0.0.1:3128 made inside the sandbox's network namespace
  * (DESIGN.md §7). Returns after the sandbox has confined itself, or -1 with the step
  * that failed ("confine step 'pivot_root' failed: ..."). */
-int jail_spawn(const struct jail_spec *s, pid_t *init_pid, int *proxy_fd, struct err *e);
+int jail_spawn(const struct jail_spec *s, pid_t *init_pid, int *proxy_fd, int *ctl_fd,
+	       struct err *e);
+
+/*
+ * Exec sessions: the sandbox's pid 1 starts further processes on request, confined as
+ * the main process is (they inherit its Landlock domain, seccomp filter and identity).
+ * ctl_fd (from jail_spawn) is a SOCK_SEQPACKET socket to pid 1. Requests carry the
+ * command, environment and working directory, and the process's stdin/stdout/stderr as
+ * SCM_RIGHTS. pid 1 answers with struct jail_event messages.
+ */
+#define JAIL_EXEC_MAX (64 * 1024) /* bytes of command, environment and workdir together */
+
+struct jail_event {
+	char kind;      /* 'p' started (pid), 'f' failed to start (value = errno), 'e' exited */
+	int32_t tag;    /* the request's tag */
+	int32_t value;  /* exit status (128+signal) for 'e' */
+};
+
+int jail_exec_send(int ctl_fd, int32_t tag, char *const argv[], const char *const env[],
+		   const char *workdir, const int stdio[3], struct err *e);
+/* Kills the exec session `tag` (its process) with SIGKILL. */
+int jail_exec_kill(int ctl_fd, int32_t tag);
+/* pid 1 of the sandbox: runs the main process and exec sessions; exits with the main one. */
+__attribute__((noreturn)) void jail_run_init(const struct jail_spec *s, int ctl_fd);
 
 /* Internal steps, in their own files: Landlock over the new root (jail_landlock.c) and the
  * seccomp filter (jail_seccomp.c). Both run in the confined child. */

@@ -49,6 +49,29 @@ struct proxy_conn {
 	int64_t deadline;
 };
 
+enum exec_state { EXEC_FREE, EXEC_WAIT_REQUEST, EXEC_STARTING, EXEC_RUNNING, EXEC_DONE };
+
+/* A connection whose first frame (DATA "attach" or "exec", written by the gateway) has
+ * not arrived yet. */
+struct pending {
+	int fd;
+	struct frame_decoder dec;
+};
+
+/* One `sandbox exec`: its connection, the process's pipes, its exit. */
+struct exec_sess {
+	enum exec_state state;
+	int fd, in_fd, out_fd, err_fd;
+	int32_t tag;
+	struct frame_decoder dec;
+	struct buf to_client, to_stdin;
+	bool stdin_eof, exited;
+	int code;
+};
+
+#define PENDING_MAX 8
+#define EXEC_MAX 16
+
 struct sup {
 	const char *dir, *id;
 	struct json *spec;
@@ -63,6 +86,12 @@ struct sup {
 	struct proxy_conn proxy[PROXY_CONNS];
 	struct cgroup cg;
 	bool has_cg;
+	int ctl_fd; /* to the sandbox's pid 1, for exec sessions */
+	struct pending pend[PENDING_MAX];
+	struct exec_sess ex[EXEC_MAX];
+	int32_t next_tag;
+	const char *env[JAIL_MAX_ENV]; /* the main process's environment, for exec sessions */
+	size_t n_env;
 };
 
 #define SANDBOX_PIDS_MAX 2048
@@ -195,7 +224,7 @@ static int start_jail(struct sup *s, struct err *e)
 	j.stdio[2] = errp[1];
 	setup_cgroup(s);
 	j.cgroup = s->has_cg ? &s->cg : NULL;
-	ret = jail_spawn(&j, &s->init_pid, &s->proxy_fd, e);
+	ret = jail_spawn(&j, &s->init_pid, &s->proxy_fd, &s->ctl_fd, e);
 	close(in[0]);
 	close(out[1]);
 	close(errp[1]);
@@ -207,8 +236,8 @@ static int start_jail(struct sup *s, struct err *e)
 	fcntl(s->err_fd, F_SETFL, O_NONBLOCK);
 	if (s->proxy_fd >= 0)
 		fcntl(s->proxy_fd, F_SETFL, O_NONBLOCK);
-	for (size_t i = 0; i < j.n_env; i++)
-		free((char *)j.env[i]);
+	memcpy(s->env, j.env, sizeof(s->env)); /* kept: exec sessions start from it */
+	s->n_env = j.n_env;
 	free(argv);
 	return ret;
 }
@@ -240,13 +269,26 @@ static void drop_client(struct sup *s)
 	frame_decoder_init(&s->dec);
 }
 
-/* A new attach replaces the previous one; it first gets the output so far (replay). */
-static void accept_client(struct sup *s)
+/* Connections start pending: the gateway's first frame says what they are. */
+static void accept_conn(struct sup *s)
 {
-	int fd = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	int fd = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK), i;
 
 	if (fd < 0)
 		return;
+	for (i = 0; i < PENDING_MAX && s->pend[i].fd >= 0; i++)
+		;
+	if (i == PENDING_MAX) {
+		close(fd);
+		return;
+	}
+	s->pend[i].fd = fd;
+	frame_decoder_init(&s->pend[i].dec);
+}
+
+/* A new attach replaces the previous one; it first gets the output so far (replay). */
+static void become_client(struct sup *s, int fd)
+{
 	drop_client(s);
 	s->client_fd = fd;
 	buf_add(&s->to_client, s->replay.p, s->replay.len); /* the output so far, as it came */
@@ -260,21 +302,14 @@ static void client_frame(struct sup *s, const struct frame *f)
 		s->stdin_eof = true; /* stdin is closed once what was sent before is written */
 }
 
-static void read_client(struct sup *s)
+static void feed_client(struct sup *s, const unsigned char *p, size_t n)
 {
-	unsigned char chunk[16384];
 	struct err e = ERR_INIT;
 	struct frame f;
-	ssize_t n = read(s->client_fd, chunk, sizeof(chunk));
 	size_t off = 0, used;
 
-	if (n <= 0) {
-		if (n == 0 || errno != EAGAIN)
-			drop_client(s);
-		return;
-	}
-	while (off < (size_t)n) {
-		int r = frame_decode(&s->dec, chunk + off, (size_t)n - off, &used, &f, &e);
+	while (off < n) {
+		int r = frame_decode(&s->dec, p + off, n - off, &used, &f, &e);
 
 		if (r < 0) {
 			drop_client(s);
@@ -287,6 +322,239 @@ static void read_client(struct sup *s)
 			break;
 	}
 }
+
+static void read_client(struct sup *s)
+{
+	unsigned char chunk[16384];
+	ssize_t n = read(s->client_fd, chunk, sizeof(chunk));
+
+	if (n <= 0) {
+		if (n == 0 || errno != EAGAIN)
+			drop_client(s);
+		return;
+	}
+	feed_client(s, chunk, (size_t)n);
+}
+
+/* ---- exec sessions ------------------------------------------------------------------------ */
+
+static void exec_close(struct sup *s, struct exec_sess *x)
+{
+	if (x->state == EXEC_RUNNING || x->state == EXEC_STARTING)
+		jail_exec_kill(s->ctl_fd, x->tag); /* the client went away: so does its process */
+	if (x->fd >= 0)
+		close(x->fd);
+	if (x->in_fd >= 0)
+		close(x->in_fd);
+	if (x->out_fd >= 0)
+		close(x->out_fd);
+	if (x->err_fd >= 0)
+		close(x->err_fd);
+	frame_decoder_release(&x->dec);
+	buf_release(&x->to_client);
+	buf_release(&x->to_stdin);
+	memset(x, 0, sizeof(*x));
+	x->fd = x->in_fd = x->out_fd = x->err_fd = -1;
+	x->state = EXEC_FREE;
+}
+
+static void exec_fail(struct exec_sess *x, const char *msg)
+{
+	frame_put_error(&x->to_client, msg);
+	frame_put_exit(&x->to_client, 127);
+	x->state = EXEC_DONE;
+}
+
+/* The request: {"command": [..], "env"?: {K: V}, "workdir"?: "/sandbox"}. */
+static void exec_start(struct sup *s, struct exec_sess *x, const struct frame *f)
+{
+	struct err e = ERR_INIT;
+	struct json *req = json_parse((const char *)f->data, f->len, &e);
+	const struct json *cmd = json_get(req, "command"), *env = json_get(req, "env");
+	const char *envs[JAIL_MAX_ENV + 64];
+	char *argv[1025];
+	char *extra[64];
+	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, errp[2] = { -1, -1 }, fds[3];
+	size_t i, n = 0, k = 0;
+
+	if (!req || !json_is_arr(cmd) || !json_len(cmd) || json_len(cmd) > 1024 || json_len(env) > 64) {
+		exec_fail(x, "invalid exec request");
+		goto out;
+	}
+	for (i = 0; i < json_len(cmd); i++)
+		argv[i] = (char *)json_str(json_at(cmd, i));
+	argv[i] = NULL;
+	for (i = 0; i < s->n_env; i++)
+		envs[n++] = s->env[i];
+	for (i = 0; i < json_len(env); i++)
+		envs[n++] = extra[k++] = xasprintf("%s=%s", json_key_at(env, i), json_str(json_at(env, i)));
+	envs[n] = NULL;
+	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) {
+		exec_fail(x, "cannot create pipes");
+		goto out;
+	}
+	fds[0] = in[0], fds[1] = out[1], fds[2] = errp[1];
+	x->tag = ++s->next_tag;
+	if (jail_exec_send(s->ctl_fd, x->tag, argv, envs, json_get_str(req, "workdir", "/sandbox"),
+			   fds, &e) < 0) {
+		exec_fail(x, e.msg);
+		goto out;
+	}
+	x->in_fd = in[1], x->out_fd = out[0], x->err_fd = errp[0];
+	in[1] = out[0] = errp[0] = -1;
+	fcntl(x->in_fd, F_SETFL, O_NONBLOCK);
+	fcntl(x->out_fd, F_SETFL, O_NONBLOCK);
+	fcntl(x->err_fd, F_SETFL, O_NONBLOCK);
+	x->state = EXEC_STARTING;
+out:
+	for (i = 0; i < 2; i++) {
+		if (in[i] >= 0)
+			close(in[i]);
+		if (out[i] >= 0)
+			close(out[i]);
+		if (errp[i] >= 0)
+			close(errp[i]);
+	}
+	for (i = 0; i < k; i++)
+		free(extra[i]);
+	json_free(req);
+}
+
+static void exec_frame(struct sup *s, struct exec_sess *x, const struct frame *f)
+{
+	if (x->state == EXEC_WAIT_REQUEST && f->type == FRAME_DATA)
+		exec_start(s, x, f);
+	else if (f->type == FRAME_STDIN && x->in_fd >= 0 && !x->stdin_eof)
+		buf_add(&x->to_stdin, f->data, f->len);
+	else if (f->type == FRAME_EOF)
+		x->stdin_eof = true;
+}
+
+static void feed_exec(struct sup *s, struct exec_sess *x, const unsigned char *p, size_t n)
+{
+	struct err e = ERR_INIT;
+	struct frame f;
+	size_t off = 0, used;
+
+	while (off < n && x->state != EXEC_FREE) {
+		int r = frame_decode(&x->dec, p + off, n - off, &used, &f, &e);
+
+		if (r < 0) {
+			exec_close(s, x);
+			return;
+		}
+		off += used;
+		if (r == 0)
+			break;
+		exec_frame(s, x, &f);
+	}
+}
+
+static void read_exec(struct sup *s, struct exec_sess *x)
+{
+	unsigned char chunk[16384];
+	ssize_t n = read(x->fd, chunk, sizeof(chunk));
+
+	if (n == 0 || (n < 0 && errno != EAGAIN))
+		exec_close(s, x);
+	else if (n > 0)
+		feed_exec(s, x, chunk, (size_t)n);
+}
+
+static void exec_output(struct exec_sess *x, int *fd, enum frame_type type)
+{
+	char chunk[16384];
+	struct err e = ERR_INIT;
+	ssize_t n = read(*fd, chunk, sizeof(chunk));
+
+	if (n > 0) {
+		frame_put(&x->to_client, type, chunk, (size_t)n, &e);
+	} else if (n == 0 || errno != EAGAIN) {
+		close(*fd);
+		*fd = -1;
+	}
+}
+
+/* Events of pid 1: an exec started, could not start, or exited. */
+static void read_ctl(struct sup *s)
+{
+	struct jail_event ev;
+	int i;
+
+	while (recv(s->ctl_fd, &ev, sizeof(ev), MSG_DONTWAIT) == (ssize_t)sizeof(ev)) {
+		for (i = 0; i < EXEC_MAX; i++) {
+			struct exec_sess *x = &s->ex[i];
+
+			if (x->state == EXEC_FREE || x->tag != ev.tag)
+				continue;
+			if (ev.kind == 'p') {
+				x->state = EXEC_RUNNING;
+			} else if (ev.kind == 'f') {
+				exec_fail(x, strerror(ev.value));
+			} else if (ev.kind == 'e') {
+				x->exited = true;
+				x->code = ev.value;
+			}
+		}
+	}
+}
+
+/* After the process exited and its output is drained, the exit frame goes out. */
+static void exec_progress(struct exec_sess *x)
+{
+	if (x->state == EXEC_RUNNING && x->exited && x->out_fd < 0 && x->err_fd < 0) {
+		frame_put_exit(&x->to_client, x->code);
+		x->state = EXEC_DONE;
+	}
+	if (x->in_fd >= 0 && x->stdin_eof && !x->to_stdin.len) {
+		close(x->in_fd);
+		x->in_fd = -1;
+	}
+}
+
+/* The first frame of a pending connection: DATA "attach" or DATA "exec". */
+static void read_pending(struct sup *s, struct pending *pc)
+{
+	unsigned char chunk[16384];
+	struct err e = ERR_INIT;
+	struct frame f;
+	size_t used = 0;
+	ssize_t n = read(pc->fd, chunk, sizeof(chunk));
+	int r, fd = pc->fd, i;
+
+	if (n == 0 || (n < 0 && errno != EAGAIN))
+		goto drop;
+	if (n < 0)
+		return;
+	r = frame_decode(&pc->dec, chunk, (size_t)n, &used, &f, &e);
+	if (r == 0)
+		return;
+	if (r < 0 || f.type != FRAME_DATA)
+		goto drop;
+	frame_decoder_release(&pc->dec);
+	pc->fd = -1;
+	if (f.len == 6 && !memcmp(f.data, "attach", 6)) {
+		become_client(s, fd);
+		feed_client(s, chunk + used, (size_t)n - used);
+		return;
+	}
+	for (i = 0; i < EXEC_MAX && s->ex[i].state != EXEC_FREE; i++)
+		;
+	if (f.len != 4 || memcmp(f.data, "exec", 4) || i == EXEC_MAX) {
+		close(fd);
+		return;
+	}
+	s->ex[i].fd = fd;
+	s->ex[i].state = EXEC_WAIT_REQUEST;
+	frame_decoder_init(&s->ex[i].dec);
+	feed_exec(s, &s->ex[i], chunk + used, (size_t)n - used);
+	return;
+drop:
+	close(pc->fd);
+	frame_decoder_release(&pc->dec);
+	pc->fd = -1;
+}
+
 
 static void flush_fd(int *fd, struct buf *b, bool drop_on_error)
 {
@@ -454,38 +722,89 @@ static bool handle_signals(struct sup *s)
 	return stop;
 }
 
+/* Fixed slots first (see dispatch), then the proxy's connections, the pending
+ * connections and the exec sessions (four descriptors each). */
+enum { P_SIG, P_LISTEN, P_CLIENT, P_OUT, P_ERR, P_STDIN, P_PROXY, P_CTL, P_FIXED };
+#define P_PROXY_CONN P_FIXED
+#define P_PEND (P_PROXY_CONN + PROXY_CONNS)
+#define P_EXEC (P_PEND + PENDING_MAX)
+#define P_TOTAL (P_EXEC + 4 * EXEC_MAX)
+
 static int build_pollset(struct sup *s, struct pollfd *p)
 {
-	int n = 0, i;
+	int i;
 
-	p[n++] = (struct pollfd){ s->sig_fd, POLLIN, 0 };
-	p[n++] = (struct pollfd){ s->listen_fd, POLLIN, 0 };
-	p[n++] = (struct pollfd){ s->client_fd, (short)(POLLIN | (s->to_client.len ? POLLOUT : 0)), 0 };
-	p[n++] = (struct pollfd){ s->out_fd, POLLIN, 0 };
-	p[n++] = (struct pollfd){ s->err_fd, POLLIN, 0 };
-	p[n++] = (struct pollfd){ s->to_stdin.len ? s->stdin_fd : -1, POLLOUT, 0 };
-	p[n++] = (struct pollfd){ s->proxy_fd, POLLIN, 0 };
+	p[P_SIG] = (struct pollfd){ s->sig_fd, POLLIN, 0 };
+	p[P_LISTEN] = (struct pollfd){ s->listen_fd, POLLIN, 0 };
+	p[P_CLIENT] = (struct pollfd){ s->client_fd, (short)(POLLIN | (s->to_client.len ? POLLOUT : 0)), 0 };
+	p[P_OUT] = (struct pollfd){ s->out_fd, POLLIN, 0 };
+	p[P_ERR] = (struct pollfd){ s->err_fd, POLLIN, 0 };
+	p[P_STDIN] = (struct pollfd){ s->to_stdin.len ? s->stdin_fd : -1, POLLOUT, 0 };
+	p[P_PROXY] = (struct pollfd){ s->proxy_fd, POLLIN, 0 };
+	p[P_CTL] = (struct pollfd){ s->ctl_fd, POLLIN, 0 };
 	for (i = 0; i < PROXY_CONNS; i++)
-		p[n++] = (struct pollfd){ s->proxy[i].fd, POLLIN, 0 };
-	return n;
+		p[P_PROXY_CONN + i] = (struct pollfd){ s->proxy[i].fd, POLLIN, 0 };
+	for (i = 0; i < PENDING_MAX; i++)
+		p[P_PEND + i] = (struct pollfd){ s->pend[i].fd, POLLIN, 0 };
+	for (i = 0; i < EXEC_MAX; i++) {
+		struct exec_sess *x = &s->ex[i];
+		struct pollfd *q = &p[P_EXEC + 4 * i];
+
+		q[0] = (struct pollfd){ x->fd, (short)(POLLIN | (x->to_client.len ? POLLOUT : 0)), 0 };
+		q[1] = (struct pollfd){ x->out_fd, POLLIN, 0 };
+		q[2] = (struct pollfd){ x->err_fd, POLLIN, 0 };
+		q[3] = (struct pollfd){ x->to_stdin.len ? x->in_fd : -1, POLLOUT, 0 };
+	}
+	return P_TOTAL;
+}
+
+static void dispatch_exec(struct sup *s, struct pollfd *p)
+{
+	int i;
+
+	if (p[P_CTL].revents & POLLIN)
+		read_ctl(s);
+	for (i = 0; i < PENDING_MAX; i++)
+		if (s->pend[i].fd >= 0 && (p[P_PEND + i].revents & (POLLIN | POLLHUP)))
+			read_pending(s, &s->pend[i]);
+	for (i = 0; i < EXEC_MAX; i++) {
+		struct exec_sess *x = &s->ex[i];
+		struct pollfd *q = &p[P_EXEC + 4 * i];
+
+		if (x->state == EXEC_FREE)
+			continue;
+		if (x->out_fd >= 0 && (q[1].revents & (POLLIN | POLLHUP)))
+			exec_output(x, &x->out_fd, FRAME_STDOUT);
+		if (x->err_fd >= 0 && (q[2].revents & (POLLIN | POLLHUP)))
+			exec_output(x, &x->err_fd, FRAME_STDERR);
+		if (x->fd >= 0 && (q[0].revents & (POLLIN | POLLHUP | POLLERR)))
+			read_exec(s, x);
+		if (x->state == EXEC_FREE)
+			continue;
+		flush_fd(&x->in_fd, &x->to_stdin, true);
+		exec_progress(x);
+		flush_fd(&x->fd, &x->to_client, true);
+		if (x->fd < 0 || (x->state == EXEC_DONE && !x->to_client.len))
+			exec_close(s, x);
+	}
 }
 
 static void dispatch(struct sup *s, struct pollfd *p)
 {
 	int i;
 
-	if (p[1].revents & POLLIN)
-		accept_client(s);
-	if (p[2].revents & (POLLIN | POLLHUP | POLLERR))
+	if (p[P_LISTEN].revents & POLLIN)
+		accept_conn(s);
+	if (p[P_CLIENT].revents & (POLLIN | POLLHUP | POLLERR))
 		read_client(s);
-	if (p[3].revents & (POLLIN | POLLHUP))
+	if (p[P_OUT].revents & (POLLIN | POLLHUP))
 		read_output(s, &s->out_fd, FRAME_STDOUT);
-	if (p[4].revents & (POLLIN | POLLHUP))
+	if (p[P_ERR].revents & (POLLIN | POLLHUP))
 		read_output(s, &s->err_fd, FRAME_STDERR);
-	if (p[6].revents & POLLIN)
+	if (p[P_PROXY].revents & POLLIN)
 		proxy_accept(s);
 	for (i = 0; i < PROXY_CONNS; i++)
-		if (s->proxy[i].fd >= 0 && (p[7 + i].revents & (POLLIN | POLLHUP)))
+		if (s->proxy[i].fd >= 0 && (p[P_PROXY_CONN + i].revents & (POLLIN | POLLHUP)))
 			proxy_read(&s->proxy[i]);
 	flush_fd(&s->stdin_fd, &s->to_stdin, true);
 	if (s->stdin_eof && !s->to_stdin.len && s->stdin_fd >= 0) {
@@ -493,6 +812,7 @@ static void dispatch(struct sup *s, struct pollfd *p)
 		s->stdin_fd = -1;
 	}
 	flush_fd(&s->client_fd, &s->to_client, true);
+	dispatch_exec(s, p);
 }
 
 /* After the main process exited and its output is drained: tell the client, then go. */
@@ -515,14 +835,14 @@ static bool finished(struct sup *s)
 
 static int serve(struct sup *s)
 {
-	struct pollfd p[7 + PROXY_CONNS];
+	struct pollfd p[P_TOTAL];
 
 	for (;;) {
 		int n = build_pollset(s, p);
 
 		if (poll(p, (nfds_t)n, 200) < 0 && errno != EINTR)
 			return -1;
-		if ((p[0].revents & POLLIN) && handle_signals(s))
+		if ((p[P_SIG].revents & POLLIN) && handle_signals(s))
 			return 0;
 		dispatch(s, p);
 		if (finished(s)) {
@@ -578,6 +898,16 @@ static void cleanup(struct sup *s)
 	for (i = 0; i < PROXY_CONNS; i++)
 		if (s->proxy[i].fd >= 0)
 			proxy_close(&s->proxy[i]);
+	for (i = 0; i < EXEC_MAX; i++)
+		if (s->ex[i].state != EXEC_FREE)
+			exec_close(s, &s->ex[i]);
+	for (i = 0; i < PENDING_MAX; i++)
+		if (s->pend[i].fd >= 0) {
+			close(s->pend[i].fd);
+			frame_decoder_release(&s->pend[i].dec);
+		}
+	for (i = 0; i < (int)s->n_env; i++)
+		free((char *)s->env[i]);
 	json_free(s->spec);
 	buf_release(&s->replay);
 	buf_release(&s->to_client);
@@ -593,6 +923,11 @@ int supervise(const char *dir, const char *socket_path, const char *id, struct e
 
 	for (i = 0; i < PROXY_CONNS; i++)
 		s.proxy[i].fd = -1;
+	for (i = 0; i < PENDING_MAX; i++)
+		s.pend[i].fd = -1;
+	for (i = 0; i < EXEC_MAX; i++)
+		s.ex[i].fd = s.ex[i].in_fd = s.ex[i].out_fd = s.ex[i].err_fd = -1;
+	s.ctl_fd = -1;
 	frame_decoder_init(&s.dec);
 	snprintf(s.status_path, sizeof(s.status_path), "%s/status", dir);
 	if (setup_signals(&s, e) < 0 || load_spec(&s, e) < 0 ||

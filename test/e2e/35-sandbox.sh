@@ -293,3 +293,38 @@ t_killed_supervisor_puts_the_sandbox_in_error() {
 	expect_rc 0
 	teardown_gw
 }
+
+t_exec_runs_confined_commands_in_a_running_sandbox() {
+	setup_gw
+	run openshell sandbox create --detach --name box -- /bin/sleep 1000
+	expect_rc 0
+	run openshell sandbox exec -n box -- /bin/sh -c 'echo in exec $(id -u) $(pwd); echo oops >&2; exit 5'
+	expect_rc 5
+	expect_out_line "in exec 1000 /sandbox"
+	expect_err_line "oops"
+	run_in "piped" openshell sandbox exec -n box --env FOO=bar --workdir /tmp -- /bin/sh -c 'cat; echo "$FOO $(pwd)"'
+	expect_rc 0
+	expect_out_line "piped"
+	expect_out_line "bar /tmp"
+	run openshell sandbox exec -n box --timeout 1 -- /bin/sleep 4323
+	expect_rc 124
+	sleep 0.3
+	! pgrep -f "sleep 4323" >/dev/null || fail "the timed-out command still runs"
+	run openshell sandbox exec -n box -- /nonexistent
+	expect_rc 127
+	expect_err "cannot run '/nonexistent'"
+	run openshell sandbox exec -n box -- /bin/sh -c 'mount -t tmpfs x /tmp 2>&1; ls /proc | grep -c "^[0-9]"'
+	expect_out "must be superuser"
+	run openshell sandbox exec -- /bin/true
+	expect_rc 0
+	expect_err "Using sandbox 'box' (last used)"
+	run openshell sandbox exec -n box
+	expect_rc 2
+	expect_err "missing the command to run"
+	run openshell sandbox delete box
+	run openshell sandbox create --name done -- /bin/true
+	run openshell sandbox exec -n done -- /bin/true
+	expect_rc 1
+	expect_err "sandbox 'done' has exited (exit code 0)"
+	teardown_gw
+}

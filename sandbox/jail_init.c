@@ -1,0 +1,296 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The sandbox's pid 1 (see jail.h): forks the main process, then serves exec requests
+ * from the supervisor on the control socket and reaps every child. It is already
+ * confined when it runs, so everything it starts is too. It leaves with the main
+ * process's exit status; the kernel then ends every other process of the sandbox.
+ */
+#include "jail.h"
+#include "lib/err.h"
+#include "lib/util.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define EXEC_SESSIONS 64
+#define ARGS_MAX 1024
+#define ENVS_MAX 256
+
+struct session {
+	int32_t tag;
+	pid_t pid; /* 0 = free */
+};
+
+static volatile pid_t main_pid;
+static struct session sessions[EXEC_SESSIONS];
+
+static void forward_signal(int sig)
+{
+	if (main_pid > 0)
+		kill(main_pid, sig);
+}
+
+static __attribute__((noreturn)) void exec_child(const int fds[3], const char *workdir,
+						  char **argv, char **env)
+{
+	extern char **environ;
+	sigset_t none;
+	int i;
+
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	for (i = 0; i < 3; i++)
+		if (dup2(fds[i], i) < 0)
+			_exit(126);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
+	if (chdir(workdir) < 0) {
+		fprintf(stderr, "openshell: cannot enter '%s': %s\n", workdir, strerror(errno));
+		_exit(126);
+	}
+	environ = env;
+	execvp(argv[0], argv);
+	fprintf(stderr, "openshell: cannot run '%s': %s\n", argv[0], strerror(errno));
+	_exit(errno == ENOENT ? 127 : 126);
+}
+
+static void send_event(int ctl, char kind, int32_t tag, int32_t value)
+{
+	struct jail_event ev = { kind, tag, value };
+
+	if (send(ctl, &ev, sizeof(ev), MSG_NOSIGNAL) < 0) {
+		/* the supervisor is gone: PDEATHSIG ends us */
+	}
+}
+
+/* Splits n NUL-terminated strings off *p (bounded by end) into out. */
+static int take_strings(char **p, const char *end, char **out, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		char *z = memchr(*p, 0, (size_t)(end - *p));
+
+		if (!z)
+			return -1;
+		out[i] = *p;
+		*p = z + 1;
+	}
+	out[n] = NULL;
+	return 0;
+}
+
+static int parse_request(char *msg, size_t len, char **workdir, char **argv, char **env)
+{
+	char *p = msg, *end = msg + len, *count[2];
+	long argc, envc;
+
+	if (take_strings(&p, end, workdir, 1) < 0 || take_strings(&p, end, count, 1) < 0)
+		return -1;
+	argc = strtol(count[0], NULL, 10);
+	if (argc < 1 || argc > ARGS_MAX || take_strings(&p, end, argv, (size_t)argc) < 0 ||
+	    take_strings(&p, end, count, 1) < 0)
+		return -1;
+	envc = strtol(count[0], NULL, 10);
+	if (envc < 0 || envc > ENVS_MAX || take_strings(&p, end, env, (size_t)envc) < 0)
+		return -1;
+	return 0;
+}
+
+static struct session *find(int32_t tag, pid_t pid)
+{
+	int i;
+
+	for (i = 0; i < EXEC_SESSIONS; i++)
+		if (sessions[i].pid && (pid ? sessions[i].pid == pid : sessions[i].tag == tag))
+			return &sessions[i];
+	return NULL;
+}
+
+static void start_session(int ctl, int32_t tag, char *body, size_t len, const int fds[3])
+{
+	static char *argv[ARGS_MAX + 1], *env[ENVS_MAX + 1];
+	struct session *slot = NULL;
+	char *workdir[2];
+	pid_t pid;
+	int i;
+
+	for (i = 0; i < EXEC_SESSIONS && !slot; i++)
+		if (!sessions[i].pid)
+			slot = &sessions[i];
+	if (!slot || parse_request(body, len, workdir, argv, env) < 0) {
+		send_event(ctl, 'f', tag, slot ? EINVAL : EAGAIN);
+		return;
+	}
+	pid = fork();
+	if (pid == 0)
+		exec_child(fds, workdir[0], argv, env);
+	if (pid < 0) {
+		send_event(ctl, 'f', tag, errno);
+		return;
+	}
+	slot->tag = tag;
+	slot->pid = pid;
+	send_event(ctl, 'p', tag, pid);
+}
+
+/* One message from the supervisor: 'x' + tag + request (+ 3 fds), or 'k' + tag. */
+static void handle_control(int ctl)
+{
+	static char msg[JAIL_EXEC_MAX + 8];
+	char cbuf[CMSG_SPACE(3 * sizeof(int))];
+	struct iovec iov = { msg, sizeof(msg) };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+			    .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *cm;
+	int fds[3] = { -1, -1, -1 }, i;
+	int32_t tag;
+	ssize_t n = recvmsg(ctl, &m, MSG_CMSG_CLOEXEC);
+
+	if (n <= 0) {
+		if (n == 0) /* the supervisor closed the channel: nothing more will come */
+			_exit(main_pid > 0 ? 0 : 126);
+		return;
+	}
+	cm = CMSG_FIRSTHDR(&m);
+	if (cm && cm->cmsg_type == SCM_RIGHTS && cm->cmsg_len == CMSG_LEN(3 * sizeof(int)))
+		memcpy(fds, CMSG_DATA(cm), sizeof(fds));
+	if (n < 5)
+		goto out;
+	memcpy(&tag, msg + 1, sizeof(tag));
+	if (msg[0] == 'x' && fds[2] >= 0)
+		start_session(ctl, tag, msg + 5, (size_t)n - 5, fds);
+	else if (msg[0] == 'k' && find(tag, 0))
+		kill(find(tag, 0)->pid, SIGKILL);
+out:
+	for (i = 0; i < 3; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+}
+
+/* Reaps every child; returns the main process's wait status once it is gone, else -1. */
+static int reap(int ctl)
+{
+	int status, st;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		struct session *sess = find(0, pid);
+
+		st = WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
+		if (pid == main_pid)
+			return st;
+		if (sess) {
+			send_event(ctl, 'e', sess->tag, st);
+			sess->pid = 0;
+		}
+	}
+	return -1;
+}
+
+void jail_run_init(const struct jail_spec *s, int ctl)
+{
+	sigset_t chld;
+	int sfd, i;
+
+	signal(SIGTERM, forward_signal);
+	signal(SIGINT, forward_signal);
+	signal(SIGHUP, forward_signal);
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	if (sigprocmask(SIG_BLOCK, &chld, NULL) < 0 ||
+	    (sfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK)) < 0)
+		_exit(126);
+	main_pid = fork();
+	if (main_pid < 0)
+		_exit(126);
+	if (main_pid == 0)
+		exec_child(s->stdio, "/sandbox", (char **)s->argv, (char **)s->env);
+	for (i = 0; i < 3; i++)
+		close(s->stdio[i]);
+	for (;;) {
+		struct pollfd p[2] = { { sfd, POLLIN, 0 }, { ctl, POLLIN, 0 } };
+		struct signalfd_siginfo si;
+		int st;
+
+		if (poll(p, 2, -1) < 0 && errno != EINTR)
+			_exit(126);
+		while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+			;
+		st = reap(ctl);
+		if (st >= 0)
+			_exit(st);
+		if (p[1].revents & (POLLIN | POLLHUP))
+			handle_control(ctl);
+	}
+}
+
+/* ---- supervisor side ------------------------------------------------------------------ */
+
+static int put_str(char *msg, size_t *len, const char *s)
+{
+	size_t n = strlen(s) + 1;
+
+	if (*len + n > JAIL_EXEC_MAX)
+		return -1;
+	memcpy(msg + *len, s, n);
+	*len += n;
+	return 0;
+}
+
+int jail_exec_send(int ctl_fd, int32_t tag, char *const argv[], const char *const env[],
+		   const char *workdir, const int stdio[3], struct err *e)
+{
+	static char msg[JAIL_EXEC_MAX + 8];
+	char cbuf[CMSG_SPACE(3 * sizeof(int))] = { 0 }, count[16];
+	struct iovec iov = { msg, 0 };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+			    .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+	size_t len = 5, argc = 0, envc = 0, i;
+	int bad = 0;
+
+	msg[0] = 'x';
+	memcpy(msg + 1, &tag, sizeof(tag));
+	while (argv[argc])
+		argc++;
+	while (env[envc])
+		envc++;
+	snprintf(count, sizeof(count), "%zu", argc);
+	bad |= put_str(msg, &len, workdir) | put_str(msg, &len, count);
+	for (i = 0; i < argc; i++)
+		bad |= put_str(msg, &len, argv[i]);
+	snprintf(count, sizeof(count), "%zu", envc);
+	bad |= put_str(msg, &len, count);
+	for (i = 0; i < envc; i++)
+		bad |= put_str(msg, &len, env[i]);
+	if (bad || argc < 1 || argc > ARGS_MAX || envc > ENVS_MAX)
+		return err_set(e, ERR_INVALID, 0, "the command is too large (at most %d arguments, "
+						  "%d environment variables, %d bytes)",
+			       ARGS_MAX, ENVS_MAX, JAIL_EXEC_MAX);
+	iov.iov_len = len;
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(3 * sizeof(int));
+	memcpy(CMSG_DATA(cm), stdio, 3 * sizeof(int));
+	if (sendmsg(ctl_fd, &m, MSG_NOSIGNAL) < 0)
+		return err_sys(e, ERR_UNAVAILABLE, "the sandbox's init does not answer");
+	return 0;
+}
+
+int jail_exec_kill(int ctl_fd, int32_t tag)
+{
+	char msg[5] = { 'k' };
+
+	memcpy(msg + 1, &tag, sizeof(tag));
+	return send(ctl_fd, msg, sizeof(msg), MSG_NOSIGNAL) < 0 ? -1 : 0;
+}
