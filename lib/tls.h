@@ -59,7 +59,7 @@ const char *tls_server_conn_peer_ou(const struct tls_server_conn *c);
 /* BearSSL's error code (0 if none; see tls_error_text). */
 int tls_server_conn_last_error(const struct tls_server_conn *c);
 /* Why the connection failed, in plain language with the BearSSL name (for the log). */
-const char *tls_server_conn_error(const struct tls_server_conn *c);
+const char *tls_server_conn_error(struct tls_server_conn *c);
 
 /* ---- client ---- */
 
