@@ -251,7 +251,7 @@ int jail_exec_send(int ctl_fd, int32_t tag, char *const argv[], const char *cons
 		   const char *workdir, const int stdio[3], struct err *e)
 {
 	static char msg[JAIL_EXEC_MAX + 8];
-	char cbuf[CMSG_SPACE(3 * sizeof(int))] = { 0 }, count[16];
+	char cbuf[CMSG_SPACE(3 * sizeof(int))] = { 0 }, count[24];
 	struct iovec iov = { msg, 0 };
 	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
 			    .msg_controllen = sizeof(cbuf) };
