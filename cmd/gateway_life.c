@@ -249,6 +249,7 @@ static int register_local(const struct gw_config *c, const struct gw_paths *p, s
 out:
 	buf_release(&ca);
 	buf_release(&crt);
+	explicit_bzero(key.p, key.len);
 	buf_release(&key);
 	return ret;
 }
