@@ -9,8 +9,6 @@
 #include "buf.h"
 #include "json.h"
 
-#include <stdint.h>
-#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
