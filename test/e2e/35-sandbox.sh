@@ -302,7 +302,7 @@ t_exec_runs_confined_commands_in_a_running_sandbox() {
 	expect_rc 5
 	expect_out_line "in exec 1000 /sandbox"
 	expect_err_line "oops"
-	run_in "piped" openshell sandbox exec -n box --env FOO=bar --workdir /tmp -- /bin/sh -c 'cat; echo "$FOO $(pwd)"'
+	run_in "piped" openshell sandbox exec -n box --env FOO=bar --workdir /tmp -- /bin/sh -c 'cat; echo; echo "$FOO $(pwd)"'
 	expect_rc 0
 	expect_out_line "piped"
 	expect_out_line "bar /tmp"
