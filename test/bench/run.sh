@@ -5,6 +5,7 @@
 #   status round trip (TLS handshake incl.) budget < 10 ms
 #   gateway idle RSS                         budget < 5 MiB
 #   sandbox create --no-keep -- /bin/true   budget <= 3x bwrap --unshare-all ... /bin/true
+#   sandbox exec NAME -- /bin/true           budget < 10 ms
 #   supervisor RSS                           budget < 3 MiB
 set -u
 cd "$(dirname "$0")/../.."
@@ -49,6 +50,9 @@ bw=$(mean_ms "$B/bwrap.json")
 echo "   openshell $sb ms, bwrap $bw ms, ratio $(python3 -c "print('%.1f' % ($sb/$bw))")x (budget 3x)"
 
 "$O" sandbox create --detach --name rss -- /bin/sleep 600 >/dev/null 2>&1
+echo "== sandbox exec (new TLS connection, relay, fork in the sandbox)"
+hyperfine -N -w 3 -r 50 "$O sandbox exec -n rss -- /bin/true" --export-json "$B/exec.json" >/dev/null 2>&1
+echo "   mean $(mean_ms "$B/exec.json") ms (budget 10 ms)"
 sup=$(pgrep -f "supervise --dir .*$B" | head -n 1)
 echo "== supervisor RSS: $(awk '/VmRSS/ {print $2, $3}' /proc/"$sup"/status 2>/dev/null) (budget 3 MiB)"
 "$O" sandbox delete rss >/dev/null 2>&1
