@@ -7,12 +7,15 @@
 static const char *const gateway_aliases[] = { "gw", "gateways", NULL };
 static const char *const doctor_aliases[] = { "dr", NULL };
 static const char *const sandbox_aliases[] = { "sb", NULL };
+static const char *const logs_aliases[] = { "lg", NULL };
 
 const struct cmd cmd_root_subs[] = {
 	{ "sandbox", sandbox_aliases, "create, run and manage sandboxes", NULL, NULL, NULL, 0, 0, 0,
 	  NULL, cmd_sandbox_subs, 0 },
 	{ "gateway", gateway_aliases, "manage gateways: register, select, list, remove", NULL, NULL,
 	  NULL, 0, 0, 0, NULL, cmd_gateway_subs, 0 },
+	{ "logs", logs_aliases, "show a sandbox's log (proxy decisions, starts, exits)", "[NAME]",
+	  NULL, logs_opts, sizeof(struct logs_args), 0, 1, logs_run, NULL, 0 },
 	{ "status", NULL, "show whether the gateway answers", NULL, NULL, status_opts,
 	  sizeof(struct status_args), 0, 0, status_run, NULL, 0 },
 	{ "doctor", doctor_aliases, "diagnose the host and the gateway (check, logs)", NULL, NULL,

@@ -436,7 +436,7 @@ static int list_run(struct cli *cli, void *args, int argc, char **argv, struct e
 }
 
 /* NAME, or the last-used sandbox of this gateway (reference/cli.md §4.1). */
-static int sandbox_name(const struct gw_target *t, int argc, char **argv, char *dst, size_t n,
+int sandbox_pick_name(const struct gw_target *t, int argc, char **argv, char *dst, size_t n,
 			struct err *e)
 {
 	char dir[PATH_MAX], path[PATH_MAX + 16];
@@ -475,7 +475,7 @@ static int get_run(struct cli *cli, void *args, int argc, char **argv, struct er
 	size_t i;
 
 	if (client_resolve(cli->gateway, cli->gateway_endpoint, &t, e) < 0 ||
-	    sandbox_name(&t, argc, argv, name, sizeof(name), e) < 0)
+	    sandbox_pick_name(&t, argc, argv, name, sizeof(name), e) < 0)
 		return -1;
 	snprintf(path, sizeof(path), "/v1/sandboxes/%s", name);
 	if (client_call(&t, "GET", path, NULL, &r, e) < 0)
@@ -605,7 +605,7 @@ static int exec_run(struct cli *cli, void *args, int argc, char **argv, struct e
 	if (a->workdir)
 		json_obj_add_str(req, "workdir", a->workdir);
 	if (client_resolve(cli->gateway, cli->gateway_endpoint, &t, e) < 0 ||
-	    sandbox_name(&t, a->name ? 1 : 0, (char **)&a->name, name, sizeof(name), e) < 0)
+	    sandbox_pick_name(&t, a->name ? 1 : 0, (char **)&a->name, name, sizeof(name), e) < 0)
 		goto out;
 	json_write(req, &body, JSON_COMPACT);
 	if (frame_put(&first, FRAME_DATA, body.p, body.len, e) < 0 ||

@@ -5,6 +5,9 @@
 
 #include "cmd.h"
 
+#include <stdbool.h>
+#include <stdint.h>
+
 struct supervise_args {
 	const char *dir, *socket, *id;
 };
@@ -13,5 +16,19 @@ extern const struct opt supervise_opts[];
 int supervise_run(struct cli *cli, void *args, int argc, char **argv, struct err *e);
 
 extern const struct cmd cmd_sandbox_subs[];
+
+struct gw_target;
+/* NAME (argv[0]) or the last-used sandbox of the gateway, announced on stderr. */
+int sandbox_pick_name(const struct gw_target *t, int argc, char **argv, char *dst, size_t n,
+		      struct err *e);
+
+struct logs_args {
+	int64_t lines;
+	const char *since, *level, *source;
+	bool tail;
+};
+
+extern const struct opt logs_opts[];
+int logs_run(struct cli *cli, void *args, int argc, char **argv, struct err *e);
 
 #endif

@@ -202,6 +202,13 @@ static int sandbox_delete(struct gw *gw, const char *arg, const struct json *in,
 	return 0;
 }
 
+static int sandbox_logs(struct gw *gw, const char *arg, const struct json *in,
+			struct json **out, struct err *e)
+{
+	(void)in;
+	return sandboxes_logs(gw, arg, gw->query, out, e);
+}
+
 static const struct route routes[] = {
 	{ "GET", "/v1/health", health, 200 },
 	{ "GET", "/v1/gateway", gateway_info, 200 },
@@ -210,21 +217,27 @@ static const struct route routes[] = {
 	{ "POST", "/v1/sandboxes", sandbox_create, 201 },
 	{ "GET", "/v1/sandboxes/{name}", sandbox_get, 200 },
 	{ "DELETE", "/v1/sandboxes/{name}", sandbox_delete, 200 },
+	{ "GET", "/v1/sandboxes/{name}/logs", sandbox_logs, 200 },
 };
 
-/* Matches path (without query) against a route pattern; fills arg for "{name}". */
+/* Matches path (without query) against a route pattern; "{name}" is one segment, which
+ * goes to arg. */
 static bool path_matches(const char *pattern, const char *path, size_t plen, char *arg, size_t n)
 {
 	const char *brace = strstr(pattern, "{");
-	size_t pre = brace ? (size_t)(brace - pattern) : strlen(pattern);
+	size_t pre = brace ? (size_t)(brace - pattern) : strlen(pattern), post, seg;
 
 	if (!brace)
 		return strlen(pattern) == plen && !strncmp(pattern, path, plen);
-	if (plen <= pre || strncmp(pattern, path, pre) || memchr(path + pre, '/', plen - pre) ||
-	    plen - pre >= n)
+	post = strlen(strchr(brace, '}') + 1);
+	if (plen <= pre + post || strncmp(pattern, path, pre) ||
+	    strncmp(strchr(brace, '}') + 1, path + plen - post, post))
 		return false;
-	memcpy(arg, path + pre, plen - pre);
-	arg[plen - pre] = '\0';
+	seg = plen - pre - post;
+	if (!seg || memchr(path + pre, '/', seg) || seg >= n)
+		return false;
+	memcpy(arg, path + pre, seg);
+	arg[seg] = '\0';
 	return true;
 }
 
@@ -256,6 +269,7 @@ void api_handle(struct gw *gw, const struct http_msg *req, const struct buf *bod
 			resp->status = 405;
 		return;
 	}
+	gw->query = req->target[plen] == '?' ? req->target + plen + 1 : "";
 	if (body->len && !(in = json_parse(body->p, body->len, &e))) {
 		err_wrap(&e, "request body");
 		set_error(resp, &e);

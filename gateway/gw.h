@@ -30,6 +30,7 @@ struct gw {
 	int64_t started_ms;
 	char endpoint[256];         /* how clients reach it: https://127.0.0.1:8080 */
 	volatile bool stopping;
+	const char *query;          /* the current request's query string ("" when none) */
 };
 
 #endif

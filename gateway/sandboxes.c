@@ -702,3 +702,145 @@ int sandboxes_resume_all(struct gw *gw, struct err *e)
 	sandbox_list_free(v, n);
 	return 0;
 }
+
+/* ---- logs ------------------------------------------------------------------------------- */
+
+struct log_query {
+	int64_t lines, since;
+	int max_level; /* 0 error .. 3 debug */
+	char source[64];
+};
+
+static int level_rank(const char *l)
+{
+	static const char *const names[] = { "error", "warn", "info", "debug" };
+	int i;
+
+	for (i = 0; i < 4; i++)
+		if (!strcasecmp(l, names[i]))
+			return i;
+	return -1;
+}
+
+static int parse_query(const char *q, struct log_query *lq, struct err *e)
+{
+	char key[32], val[64];
+	int n;
+
+	lq->lines = 200;
+	lq->since = 0;
+	lq->max_level = 3;
+	lq->source[0] = '\0';
+	while (*q) {
+		if (sscanf(q, "%31[^=&]=%63[^&]%n", key, val, &n) != 2)
+			return err_set(e, ERR_INVALID, 0, "invalid query string");
+		q += n;
+		if (*q == '&')
+			q++;
+		if (!strcmp(key, "lines") && parse_i64(val, 1, 10000, &lq->lines) < 0)
+			return err_set(e, ERR_INVALID, 0, "lines must be 1..10000");
+		if (!strcmp(key, "since") && parse_i64(val, 0, INT64_MAX, &lq->since) < 0)
+			return err_set(e, ERR_INVALID, 0, "since must be unix milliseconds");
+		if (!strcmp(key, "level") && (lq->max_level = level_rank(val)) < 0)
+			return err_set(e, ERR_INVALID, 0, "level must be error, warn, info or debug");
+		if (!strcmp(key, "source")) {
+			if (strcmp(val, "gateway") && strcmp(val, "sandbox") && strcmp(val, "all"))
+				return err_set(e, ERR_INVALID, 0, "source must be gateway or sandbox");
+			snprintf(lq->source, sizeof(lq->source), "%s", strcmp(val, "all") ? val : "");
+		}
+	}
+	return 0;
+}
+
+/* Appends the matching lines of one JSON-lines file to arr. */
+static void collect(const char *path, const char *source, const char *only_sandbox,
+		    const struct log_query *lq, struct json *arr)
+{
+	struct buf text = BUF_INIT;
+	struct err e = ERR_INIT;
+	char *line, *save = NULL;
+
+	if ((lq->source[0] && strcmp(lq->source, source)) || read_file(path, 64u << 20, &text, &e) < 0)
+		goto out;
+	for (line = strtok_r(text.p, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		struct json *v = json_parse(line, strlen(line), &e), *o, *fields;
+		int64_t ts = 0;
+		size_t i;
+
+		if (!v || json_get_i64(v, "ts", &ts) < 0 || ts < lq->since ||
+		    level_rank(json_get_str(v, "level", "info")) > lq->max_level ||
+		    (only_sandbox && strcmp(json_get_str(v, "sandbox", ""), only_sandbox))) {
+			json_free(v);
+			continue;
+		}
+		o = json_new_obj();
+		fields = json_new_obj();
+		json_obj_add_i64(o, "ts", ts);
+		json_obj_add_str(o, "source", source);
+		json_obj_add_str(o, "level", json_get_str(v, "level", "info"));
+		json_obj_add_str(o, "target", json_get_str(v, "src", ""));
+		json_obj_add_str(o, "message", json_get_str(v, "msg", ""));
+		for (i = 0; i < json_len(v); i++) {
+			const char *k = json_key_at(v, i);
+
+			if (strcmp(k, "ts") && strcmp(k, "level") && strcmp(k, "src") && strcmp(k, "msg"))
+				json_obj_add_str(fields, k, json_str(json_at(v, i)));
+		}
+		json_obj_add(o, "fields", fields);
+		json_arr_add(arr, o);
+		json_free(v);
+	}
+out:
+	buf_release(&text);
+}
+
+static int by_ts(const void *a, const void *b)
+{
+	int64_t x = 0, y = 0;
+
+	json_get_i64(*(const struct json *const *)a, "ts", &x);
+	json_get_i64(*(const struct json *const *)b, "ts", &y);
+	return x < y ? -1 : x > y;
+}
+
+int sandboxes_logs(struct gw *gw, const char *name, const char *query, struct json **out,
+		   struct err *e)
+{
+	struct log_query lq;
+	struct sandbox sb;
+	struct json *all = json_new_arr(), *tail;
+	const struct json **v;
+	char dir[PATH_MAX], path[PATH_MAX + 16];
+	size_t n, i, from;
+
+	if (parse_query(query, &lq, e) < 0 || load(gw, name, &sb, e) < 0) {
+		json_free(all);
+		return -1;
+	}
+	collect(gw->paths.log, "gateway", name, &lq, all);
+	if (sandbox_dir(gw, &sb, dir, sizeof(dir)) == 0) {
+		snprintf(path, sizeof(path), "%s/sandbox.log", dir);
+		collect(path, "sandbox", NULL, &lq, all);
+	}
+	sandbox_release(&sb);
+	n = json_len(all);
+	v = xcalloc(n ? n : 1, sizeof(*v));
+	for (i = 0; i < n; i++)
+		v[i] = json_at(all, i);
+	qsort(v, n, sizeof(*v), by_ts);
+	tail = json_new_arr();
+	from = n > (size_t)lq.lines ? n - (size_t)lq.lines : 0;
+	for (i = from; i < n; i++) {
+		struct buf b = BUF_INIT;
+		struct err pe = ERR_INIT;
+
+		json_write(v[i], &b, JSON_COMPACT); /* copy: `all` owns the nodes */
+		json_arr_add(tail, json_parse(b.p, b.len, &pe));
+		buf_release(&b);
+	}
+	free(v);
+	json_free(all);
+	*out = json_new_obj();
+	json_obj_add(*out, "lines", tail);
+	return 0;
+}

@@ -51,6 +51,12 @@ int sandboxes_connect(struct gw *gw, const char *name, bool running, struct err 
 int sandboxes_stop_all(struct gw *gw, struct err *e);
 /* ... and the next start brings them back, main command included. */
 int sandboxes_resume_all(struct gw *gw, struct err *e);
+/* {"lines": [{"ts", "source", "level", "target", "message", "fields"}]}: the gateway's
+ * lines about the sandbox and the sandbox's own log, merged by time. query: lines=N
+ * (default 200, at most 10000), since=unix ms, level=error|warn|info|debug,
+ * source=gateway|sandbox. */
+int sandboxes_logs(struct gw *gw, const char *name, const char *query, struct json **out,
+		   struct err *e);
 /* The sandbox as the API shows it. */
 struct json *sandbox_json(const struct sandbox *sb);
 /* Where the supervisor of sb listens. */

@@ -20,6 +20,8 @@
 #include "lib/fsutil.h"
 #include "lib/http.h"
 #include "lib/json.h"
+#include "lib/log.h"
+#include "lib/procnet.h"
 #include "lib/util.h"
 #include "lib/xalloc.h"
 
@@ -35,6 +37,8 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -406,6 +410,7 @@ static void exec_start(struct sup *s, struct exec_sess *x, const struct frame *f
 	fcntl(x->out_fd, F_SETFL, O_NONBLOCK);
 	fcntl(x->err_fd, F_SETFL, O_NONBLOCK);
 	x->state = EXEC_STARTING;
+	log_info("sandbox", "exec", "command", argv[0], NULL);
 out:
 	for (i = 0; i < 2; i++) {
 		if (in[i] >= 0)
@@ -627,6 +632,42 @@ static void proxy_close(struct proxy_conn *c)
 	http_parser_release(&c->parser);
 }
 
+static pid_t sandbox_init_pid; /* for /proc/<pid>/net/tcp of the sandbox's namespace */
+
+/* The process inside the sandbox that owns the caller's end of connection fd: its
+ * socket is the sandbox's TCP socket whose local port is our peer's port. */
+static void identify_caller(int fd, char *bin, size_t n, pid_t *pid)
+{
+	struct sockaddr_in peer;
+	socklen_t len = sizeof(peer);
+	char proc[64], path[80];
+	uint64_t ino = 0;
+	FILE *f;
+	char line[512];
+	ssize_t r;
+
+	snprintf(bin, n, "-");
+	*pid = 0;
+	if (getpeername(fd, (struct sockaddr *)&peer, &len) < 0)
+		return;
+	snprintf(proc, sizeof(proc), "/proc/%ld/net/tcp", (long)sandbox_init_pid);
+	f = fopen(proc, "re");
+	while (f && !ino && fgets(line, sizeof(line), f)) {
+		struct tcp_entry t;
+
+		if (procnet_parse_line(line, false, &t) == 0 && t.local_port == ntohs(peer.sin_port) &&
+		    t.remote_port == 3128)
+			ino = t.inode;
+	}
+	if (f)
+		fclose(f);
+	if (!ino || !(*pid = procnet_inode_owner(ino, NULL, 0)))
+		return;
+	snprintf(path, sizeof(path), "/proc/%ld/exe", (long)*pid);
+	r = readlink(path, bin, n - 1);
+	bin[r > 0 ? r : 0] = '\0';
+}
+
 /* The reference's deny responses (reference/policy.md §4.6), keys sorted, compact. */
 static void proxy_deny(struct proxy_conn *c, int status)
 {
@@ -663,6 +704,18 @@ static void proxy_deny(struct proxy_conn *c, int status)
 	http_write_header(&out, "Connection", "close", &e);
 	http_write_end(&out);
 	buf_add(&out, body.p, body.len);
+	{
+		char bin[256], pidtext[16], code[8];
+		pid_t pid;
+
+		identify_caller(c->fd, bin, sizeof(bin), &pid);
+		snprintf(pidtext, sizeof(pidtext), "%ld", (long)pid);
+		snprintf(code, sizeof(code), "%d", status);
+		log_info("proxy", "NET:OPEN DENIED", "dst",
+			 http_parser_head_done(&c->parser) ? c->parser.msg.target : "-", "binary", bin,
+			 "pid", pidtext, "status", code, "reason",
+			 status == 403 ? "no network policy allows this destination" : "bad request", NULL);
+	}
 	if (write(c->fd, out.p, out.len) < 0) {
 		/* the caller went away: nothing to tell */
 	}
@@ -703,6 +756,8 @@ static void main_exited(struct sup *s, int status)
 	s->exit_ms = now_mono_ms();
 	snprintf(text, sizeof(text), "exited %d\n", s->exit_code);
 	set_status(s, text);
+	snprintf(text, sizeof(text), "%d", s->exit_code);
+	log_info("sandbox", "Main process exited", "exit_code", text, NULL);
 }
 
 static bool handle_signals(struct sup *s)
@@ -930,20 +985,32 @@ int supervise(const char *dir, const char *socket_path, const char *id, struct e
 	s.ctl_fd = -1;
 	frame_decoder_init(&s.dec);
 	snprintf(s.status_path, sizeof(s.status_path), "%s/status", dir);
+	{
+		char logp[PATH_MAX];
+
+		snprintf(logp, sizeof(logp), "%s/sandbox.log", dir);
+		if (log_open(logp, false, e) < 0)
+			return -1;
+		log_info("sandbox", "Starting sandbox", NULL);
+	}
 	if (setup_signals(&s, e) < 0 || load_spec(&s, e) < 0 ||
 	    listen_unix(&s, socket_path, e) < 0 || start_jail(&s, e) < 0) {
 		char msg[600], text[700];
 
 		snprintf(text, sizeof(text), "error %s\n", err_text(e, msg, sizeof(msg)));
 		set_status(&s, text);
+		log_error("sandbox", "Sandbox failed to start", "error", msg, NULL);
 		goto out;
 	}
 	set_status(&s, "ready\n");
+	sandbox_init_pid = s.init_pid;
+	log_info("sandbox", "Sandbox ready", "name", json_get_str(s.spec, "name", ""), NULL);
 	ret = serve(&s);
 	if (ret < 0)
 		err_sys(e, ERR_RUNTIME, "supervisor loop failed");
 out:
 	cleanup(&s);
 	unlink(socket_path);
+	log_close();
 	return ret;
 }

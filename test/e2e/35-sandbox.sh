@@ -328,3 +328,30 @@ t_exec_runs_confined_commands_in_a_running_sandbox() {
 	expect_err "sandbox 'done' has exited (exit code 0)"
 	teardown_gw
 }
+
+t_logs_show_proxy_denials_with_the_calling_binary() {
+	setup_gw
+	need_cmd curl
+	run openshell sandbox create --name web -- /bin/sh -c 'curl -s http://example.test/x >/dev/null; exit 0'
+	expect_rc 0
+	run openshell logs web
+	expect_rc 0
+	expect_out "[gateway] [INFO ] [sandbox] sandbox created"
+	expect_out "[sandbox] [INFO ] [proxy] NET:OPEN DENIED binary=/usr/bin/curl dst=http://example.test/x"
+	expect_out "reason=no network policy allows this destination status=403"
+	expect_out "[sandbox] [INFO ] [sandbox] Main process exited exit_code=0"
+	run openshell lg --source gateway
+	expect_err "Using sandbox 'web' (last used)"
+	expect_no_out "[sandbox] [INFO ]"
+	run openshell logs web -n 1
+	expect_out "Main process exited"
+	expect_no_out "sandbox created"
+	run openshell logs web --since 5x
+	expect_rc 2
+	expect_err "unknown duration unit in '5x'"
+	run openshell logs web --level error
+	expect_rc 0
+	expect_out_empty
+	run openshell sandbox delete web
+	teardown_gw
+}
