@@ -343,9 +343,9 @@ t_logs_show_proxy_denials_with_the_calling_binary() {
 	run openshell lg --source gateway
 	expect_err "Using sandbox 'web' (last used)"
 	expect_no_out "[sandbox] [INFO ]"
-	run openshell logs web -n 1
+	run openshell logs web --source sandbox -n 1
 	expect_out "Main process exited"
-	expect_no_out "sandbox created"
+	expect_no_out "Starting sandbox"
 	run openshell logs web --since 5x
 	expect_rc 2
 	expect_err "unknown duration unit in '5x'"
