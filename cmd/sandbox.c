@@ -24,7 +24,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -196,6 +199,22 @@ static int on_frame(const struct frame *f, struct err *e)
 	return -1;
 }
 
+/* Ctrl-P Ctrl-Q on a terminal detaches (reference/cli.md §4.1); returns 1 then. */
+static int detach_keys(const char *p, size_t n)
+{
+	static bool after_ctrl_p;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (after_ctrl_p && p[i] == 0x11)
+			return 1;
+		after_ctrl_p = p[i] == 0x10;
+	}
+	return 0;
+}
+
+static bool raw_tty;
+
 static int pump_stdin(struct client_stream *s, bool *open_in, struct err *e)
 {
 	char chunk[16384];
@@ -203,6 +222,8 @@ static int pump_stdin(struct client_stream *s, bool *open_in, struct err *e)
 	ssize_t n = read(0, chunk, sizeof(chunk));
 	int r;
 
+	if (n > 0 && raw_tty && detach_keys(chunk, (size_t)n))
+		return 1;
 	if (n > 0) {
 		frame_put(&out, FRAME_STDIN, chunk, (size_t)n, e);
 	} else if (n == 0 || errno != EINTR) {
@@ -220,11 +241,35 @@ static int pump_stdin(struct client_stream *s, bool *open_in, struct err *e)
  * none; when it passes, the stream is closed (the supervisor then kills an exec'd
  * process) and the status is 124.
  */
+static volatile sig_atomic_t winch = 1;
+
+static void on_winch(int sig)
+{
+	(void)sig;
+	winch = 1;
+}
+
+static int send_resize(struct client_stream *s, struct err *e)
+{
+	struct winsize ws;
+	struct buf out = BUF_INIT;
+	int r;
+
+	winch = 0;
+	if (ioctl(1, TIOCGWINSZ, &ws) < 0 && ioctl(0, TIOCGWINSZ, &ws) < 0)
+		return 0;
+	frame_put_resize(&out, ws.ws_row, ws.ws_col);
+	r = client_stream_write(s, &out, e);
+	buf_release(&out);
+	return r;
+}
+
 static int stream(const struct gw_target *t, const char *name, const char *path_suffix,
-		  const struct buf *first, int64_t timeout_ms, int *status, struct err *e)
+		  const struct buf *first, int64_t timeout_ms, bool tty, int *status, struct err *e)
 {
 	struct client_stream *s;
 	struct frame_decoder dec;
+	struct termios saved;
 	char path[128], chunk[16384];
 	int64_t deadline = timeout_ms ? now_mono_ms() + timeout_ms : 0;
 	bool in_open = true;
@@ -236,7 +281,18 @@ static int stream(const struct gw_target *t, const char *name, const char *path_
 	frame_decoder_init(&dec);
 	if (first && client_stream_write(s, first, e) < 0)
 		goto out;
+	if (tty && isatty(0) && tcgetattr(0, &saved) == 0) { /* the remote terminal does echo */
+		struct termios raw = saved;
+
+		cfmakeraw(&raw);
+		raw_tty = tcsetattr(0, TCSANOW, &raw) == 0;
+		signal(SIGWINCH, on_winch);
+	}
 	for (*status = -1; *status < 0;) {
+		int k;
+
+		if (raw_tty && winch && send_resize(s, e) < 0)
+			goto out;
 		struct pollfd p[2] = { { client_stream_fd(s), POLLIN, 0 }, { in_open ? 0 : -1, POLLIN, 0 } };
 		int wait = deadline ? (int)(deadline - now_mono_ms()) : -1;
 		size_t off = 0, used;
@@ -248,8 +304,16 @@ static int stream(const struct gw_target *t, const char *name, const char *path_
 		}
 		if (!client_stream_buffered(s) && poll(p, 2, wait) < 0 && errno != EINTR)
 			break;
-		if (in_open && (p[1].revents & (POLLIN | POLLHUP)) && pump_stdin(s, &in_open, e) < 0)
-			goto out;
+		if (in_open && (p[1].revents & (POLLIN | POLLHUP))) {
+			k = pump_stdin(s, &in_open, e);
+			if (k < 0)
+				goto out;
+			if (k == 1) { /* detached: the process goes on */
+				*status = 0;
+				fprintf(stderr, "\r\nDetached from sandbox %s\r\n", name);
+				break;
+			}
+		}
 		if (!client_stream_buffered(s) && !(p[0].revents & (POLLIN | POLLHUP)))
 			continue;
 		n = client_stream_read(s, chunk, sizeof(chunk), e);
@@ -273,14 +337,19 @@ static int stream(const struct gw_target *t, const char *name, const char *path_
 	}
 	ret = *status == 256 || *status < 0 ? -1 : 0;
 out:
+	if (raw_tty) {
+		tcsetattr(0, TCSANOW, &saved);
+		raw_tty = false;
+	}
 	frame_decoder_release(&dec);
 	client_stream_close(s);
 	return ret;
 }
 
-static int attach(const struct gw_target *t, const char *name, int *status, struct err *e)
+static int attach(const struct gw_target *t, const char *name, bool tty, int *status,
+		  struct err *e)
 {
-	return stream(t, name, "attach", NULL, 0, status, e);
+	return stream(t, name, "attach", NULL, 0, tty, status, e);
 }
 
 static void remember(const struct gw_target *t, const char *name)
@@ -346,7 +415,7 @@ static int create_run(struct cli *cli, void *args, int argc, char **argv, struct
 		ret = 0;
 		goto out;
 	}
-	if (attach(&t, name, &status, e) < 0)
+	if (attach(&t, name, tty, &status, e) < 0)
 		goto cleanup;
 	ret = status;
 cleanup:
@@ -609,7 +678,7 @@ static int exec_run(struct cli *cli, void *args, int argc, char **argv, struct e
 		goto out;
 	json_write(req, &body, JSON_COMPACT);
 	if (frame_put(&first, FRAME_DATA, body.p, body.len, e) < 0 ||
-	    stream(&t, name, "exec", &first, a->timeout * 1000, &status, e) < 0)
+	    stream(&t, name, "exec", &first, a->timeout * 1000, false, &status, e) < 0)
 		goto out;
 	ret = status;
 out:
@@ -617,6 +686,22 @@ out:
 	buf_release(&first);
 	buf_release(&body);
 	return ret;
+}
+
+static int connect_run(struct cli *cli, void *args, int argc, char **argv, struct err *e)
+{
+	char name[SB_NAME_MAX + 1];
+	struct gw_target t;
+	int status = 0;
+
+	(void)args;
+	if (client_resolve(cli->gateway, cli->gateway_endpoint, &t, e) < 0 ||
+	    sandbox_pick_name(&t, argc, argv, name, sizeof(name), e) < 0)
+		return -1;
+	remember(&t, name);
+	if (attach(&t, name, cli->stdin_tty, &status, e) < 0)
+		return -1;
+	return status;
 }
 
 static const struct opt get_opts[] = {
@@ -634,6 +719,9 @@ const struct cmd cmd_sandbox_subs[] = {
 	  "Streams stdin, stdout and stderr and exits with the command's exit status (124\n"
 	  "when --timeout passes). The command runs confined like the sandbox's main process.",
 	  exec_opts, sizeof(struct exec_args), 0, 0, exec_run, NULL, CMD_PASSTHRU },
+	{ "connect", NULL, "attach to a sandbox's main process (Ctrl-P Ctrl-Q detaches)", "[NAME]",
+	  "Shows the recent output first, then streams both ways; on a terminal the sandbox's\n"
+	  "terminal follows this one's size.", NULL, 0, 0, 1, connect_run, NULL, 0 },
 	{ "list", NULL, "list sandboxes", NULL, NULL, list_opts, sizeof(struct list_args), 0, 0,
 	  list_run, NULL, 0 },
 	{ "get", NULL, "show a sandbox", "[NAME]", NULL, get_opts, sizeof(struct get_args), 0, 1,

@@ -34,6 +34,7 @@ struct jail_spec {
 	uid_t host_uid;                         /* who uid 1000 inside is outside */
 	gid_t host_gid;
 	int stdio[3];                           /* the main process's stdin/stdout/stderr */
+	bool tty;                               /* stdio is a terminal: becomes its ctty */
 	const struct cgroup *cgroup;            /* joined by pid 1 before it runs anything */
 };
 

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -39,7 +40,7 @@ static void forward_signal(int sig)
 }
 
 static __attribute__((noreturn)) void exec_child(const int fds[3], const char *workdir,
-						  char **argv, char **env)
+						  char **argv, char **env, bool tty)
 {
 	extern char **environ;
 	sigset_t none;
@@ -50,6 +51,9 @@ static __attribute__((noreturn)) void exec_child(const int fds[3], const char *w
 	for (i = 0; i < 3; i++)
 		if (dup2(fds[i], i) < 0)
 			_exit(126);
+	/* on a terminal: a session of its own with the terminal as controlling tty */
+	if (tty && (setsid() < 0 || ioctl(0, TIOCSCTTY, 0) < 0))
+		_exit(126);
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGINT, SIG_DFL);
 	signal(SIGHUP, SIG_DFL);
@@ -133,7 +137,7 @@ static void start_session(int ctl, int32_t tag, char *body, size_t len, const in
 	}
 	pid = fork();
 	if (pid == 0)
-		exec_child(fds, workdir[0], argv, env);
+		exec_child(fds, workdir[0], argv, env, isatty(fds[0]));
 	if (pid < 0) {
 		send_event(ctl, 'f', tag, errno);
 		return;
@@ -214,7 +218,7 @@ void jail_run_init(const struct jail_spec *s, int ctl)
 	if (main_pid < 0)
 		_exit(126);
 	if (main_pid == 0)
-		exec_child(s->stdio, "/sandbox", (char **)s->argv, (char **)s->env);
+		exec_child(s->stdio, "/sandbox", (char **)s->argv, (char **)s->env, s->tty);
 	for (i = 0; i < 3; i++)
 		close(s->stdio[i]);
 	for (;;) {

@@ -33,7 +33,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/signalfd.h>
+#include <termios.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -84,7 +86,7 @@ struct sup {
 	pid_t init_pid;
 	struct frame_decoder dec;
 	struct buf replay, to_client, to_stdin;
-	bool exited, stdin_eof;
+	bool exited, stdin_eof, pty;
 	int exit_code;
 	int64_t exit_ms;
 	struct proxy_conn proxy[PROXY_CONNS];
@@ -213,31 +215,51 @@ fail:
 	fprintf(stderr, "warning: limits not enforced: %s\n", e.msg);
 }
 
+/* A terminal for the main process: the master stays here (output, input, resize). */
+static int open_pty(int *master, int *slave, struct err *e)
+{
+	char name[64];
+
+	*master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (*master < 0 || grantpt(*master) < 0 || unlockpt(*master) < 0 ||
+	    ptsname_r(*master, name, sizeof(name)) != 0)
+		return err_sys(e, ERR_RUNTIME, "cannot create a terminal");
+	*slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (*slave < 0)
+		return err_sys(e, ERR_RUNTIME, "cannot open '%s'", name);
+	return 0;
+}
+
 static int start_jail(struct sup *s, struct err *e)
 {
 	struct jail_spec j;
 	char workdir[PATH_MAX], root[PATH_MAX];
-	int in[2], out[2], errp[2], ret;
+	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, errp[2] = { -1, -1 }, ret, i;
+	bool tty = json_bool(json_get(s->spec, "tty"));
 	char **argv;
 
-	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0)
-		return err_sys(e, ERR_RUNTIME, "cannot create pipes");
+	if (tty ? open_pty(&in[1], &in[0], e) < 0
+		: pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0)
+		return tty ? -1 : err_sys(e, ERR_RUNTIME, "cannot create pipes");
 	argv = fill_jail(s, &j, workdir, sizeof(workdir), root);
+	j.tty = tty;
 	j.stdio[0] = in[0];
-	j.stdio[1] = out[1];
-	j.stdio[2] = errp[1];
+	j.stdio[1] = tty ? in[0] : out[1];
+	j.stdio[2] = tty ? in[0] : errp[1];
 	setup_cgroup(s);
 	j.cgroup = s->has_cg ? &s->cg : NULL;
 	ret = jail_spawn(&j, &s->init_pid, &s->proxy_fd, &s->ctl_fd, e);
-	close(in[0]);
-	close(out[1]);
-	close(errp[1]);
+	for (i = 0; i < 3; i++)
+		if (j.stdio[i] >= 0 && (i == 0 || !tty))
+			close(j.stdio[i]);
 	s->stdin_fd = in[1];
-	s->out_fd = out[0];
-	s->err_fd = errp[0];
+	s->out_fd = tty ? dup(in[1]) : out[0]; /* on a terminal: one master for both ways */
+	s->err_fd = tty ? -1 : errp[0];
+	s->pty = tty;
 	fcntl(s->stdin_fd, F_SETFL, O_NONBLOCK);
 	fcntl(s->out_fd, F_SETFL, O_NONBLOCK);
-	fcntl(s->err_fd, F_SETFL, O_NONBLOCK);
+	if (s->err_fd >= 0)
+		fcntl(s->err_fd, F_SETFL, O_NONBLOCK);
 	if (s->proxy_fd >= 0)
 		fcntl(s->proxy_fd, F_SETFL, O_NONBLOCK);
 	memcpy(s->env, j.env, sizeof(s->env)); /* kept: exec sessions start from it */
@@ -300,8 +322,15 @@ static void become_client(struct sup *s, int fd)
 
 static void client_frame(struct sup *s, const struct frame *f)
 {
-	if (f->type == FRAME_STDIN && s->stdin_fd >= 0 && !s->stdin_eof)
+	if (f->type == FRAME_RESIZE && s->pty && s->stdin_fd >= 0) {
+		struct winsize ws = { 0 };
+
+		frame_get_resize(f, &ws.ws_row, &ws.ws_col);
+		ioctl(s->stdin_fd, TIOCSWINSZ, &ws);
+	} else if (f->type == FRAME_STDIN && s->stdin_fd >= 0 && !s->stdin_eof)
 		buf_add(&s->to_stdin, f->data, f->len);
+	else if (f->type == FRAME_EOF && s->pty)
+		; /* a terminal has no end of input: the user types exit or ^D */
 	else if (f->type == FRAME_EOF)
 		s->stdin_eof = true; /* stdin is closed once what was sent before is written */
 }

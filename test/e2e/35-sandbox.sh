@@ -355,3 +355,25 @@ t_logs_show_proxy_denials_with_the_calling_binary() {
 	run openshell sandbox delete web
 	teardown_gw
 }
+
+t_terminal_sessions_connect_and_detach() {
+	setup_gw
+	need_cmd script
+	run script -qec "$OPENSHELL sandbox create --no-keep -- /bin/sh -c 'stty size >/dev/null && echo on-a-terminal; echo \$TERM; exit 3'" /dev/null
+	expect_rc 3
+	expect_out "on-a-terminal"
+	expect_out "xterm-256color"
+	run openshell sandbox create --tty --detach --name term -- /bin/sh -c 'echo ready; read line; echo "got $line"; sleep 600'
+	expect_rc 0
+	printf 'hello\n' >"$T/in"
+	{ cat "$T/in"; sleep 1; printf '\020\021'; } | script -qec "$OPENSHELL sandbox connect term" /dev/null >"$T/.out" 2>&1
+	rc=$?
+	expect_rc 0
+	expect_out "ready"
+	expect_out "got hello"
+	expect_out "Detached from sandbox term"
+	run openshell sandbox get term
+	expect_out "Phase: Ready"
+	run openshell sandbox delete term
+	teardown_gw
+}
