@@ -107,5 +107,8 @@ const char *ui_reset(struct cli *cli);
 
 /* Output format option shared by commands: "table" (default), "json", "yaml". */
 extern const char *const cmd_output_choices[];
+#define OPT_OUTPUT(T, field)                                                                  \
+	{ 'o', "output", OPT_ENUM, offsetof(T, field), "FORMAT", "output format",            \
+	  cmd_output_choices, NULL, 0, 0, "table" }
 
 #endif

@@ -174,8 +174,7 @@ struct list_args {
 };
 
 static const struct opt list_opts[] = {
-	{ 'o', "output", OPT_ENUM, offsetof(struct list_args, output), "FORMAT", "output format",
-	  cmd_output_choices, NULL, 0, 0, "table" },
+	OPT_OUTPUT(struct list_args, output),
 	OPT_END,
 };
 
@@ -199,20 +198,6 @@ static struct json *meta_json(const struct gw_meta *m, bool active)
 	json_obj_add_str(o, "source", m->system ? "system" : "user");
 	json_obj_add_str(o, "type", cfg_type_label(m));
 	return o;
-}
-
-static void print_structured(struct json *v, const char *format)
-{
-	struct buf out = BUF_INIT;
-
-	if (!strcmp(format, "json"))
-		json_write(v, &out, JSON_PRETTY);
-	else
-		yaml_write(v, &out);
-	if (out.len && out.p[out.len - 1] != '\n')
-		buf_addch(&out, '\n');
-	fwrite(out.p, 1, out.len, stdout);
-	buf_release(&out);
 }
 
 static size_t col_width(const struct gw_list *l, size_t off, const char *head)
@@ -263,7 +248,7 @@ static int show_list(struct cli *cli, const char *format, struct err *e)
 
 		for (i = 0; i < l.n; i++)
 			json_arr_add(arr, meta_json(&l.v[i], !strcmp(l.v[i].name, active)));
-		print_structured(arr, format);
+		cmd_print_structured(arr, format);
 		json_free(arr);
 	} else if (l.n == 0) {
 		printf("No gateways found.\n");

@@ -19,8 +19,7 @@
 const struct opt gateway_info_opts[] = {
 	{ 0, "name", OPT_STR, offsetof(struct gateway_info_args, name), "NAME", "gateway name or id", NULL,
 	  NULL, 0, 0, "the active gateway" },
-	{ 'o', "output", OPT_ENUM, offsetof(struct gateway_info_args, output), "FORMAT", "output format",
-	  cmd_output_choices, NULL, 0, 0, "table" },
+	OPT_OUTPUT(struct gateway_info_args, output),
 	OPT_END,
 };
 
@@ -187,8 +186,7 @@ out:
 /* ---- openshell status ------------------------------------------------------------------- */
 
 const struct opt status_opts[] = {
-	{ 'o', "output", OPT_ENUM, offsetof(struct status_args, output), "FORMAT", "output format",
-	  cmd_output_choices, NULL, 0, 0, "table" },
+	OPT_OUTPUT(struct status_args, output),
 	OPT_END,
 };
 

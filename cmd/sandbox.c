@@ -441,8 +441,7 @@ struct list_args {
 };
 
 static const struct opt list_opts[] = {
-	{ 'o', "output", OPT_ENUM, offsetof(struct list_args, output), "FORMAT", "output format",
-	  cmd_output_choices, NULL, 0, 0, "table" },
+	OPT_OUTPUT(struct list_args, output),
 	OPT_END,
 };
 
@@ -705,8 +704,7 @@ static int connect_run(struct cli *cli, void *args, int argc, char **argv, struc
 }
 
 static const struct opt get_opts[] = {
-	{ 'o', "output", OPT_ENUM, offsetof(struct get_args, output), "FORMAT", "output format",
-	  cmd_output_choices, NULL, 0, 0, "table" },
+	OPT_OUTPUT(struct get_args, output),
 	OPT_END,
 };
 

@@ -71,7 +71,7 @@ out:
 	return ret;
 }
 
-static int fsync_parent(const char *path)
+int fsync_dir_of(const char *path)
 {
 	char dir[PATH_MAX];
 	char *slash;
@@ -118,7 +118,7 @@ int write_file_atomic(const char *path, const void *data, size_t len, mode_t mod
 		err_sys(e, ERR_RUNTIME, "cannot replace '%s'", path);
 		goto out;
 	}
-	if (fsync_parent(path) < 0) {
+	if (fsync_dir_of(path) < 0) {
 		err_sys(e, ERR_RUNTIME, "cannot sync the directory of '%s'", path);
 		goto out;
 	}

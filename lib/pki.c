@@ -494,28 +494,6 @@ out:
 	return ret;
 }
 
-static int fsync_dir_of(const char *path)
-{
-	char dir[PATH_MAX], *slash;
-	int fd, r;
-
-	if (fmt_into(dir, sizeof(dir), "%s", path) < 0)
-		return -1;
-	slash = strrchr(dir, '/');
-	if (!slash)
-		snprintf(dir, sizeof(dir), ".");
-	else if (slash == dir)
-		slash[1] = '\0';
-	else
-		*slash = '\0';
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	r = fsync(fd);
-	close(fd);
-	return r;
-}
-
 int pki_generate(const char *tls_dir, const char *gateway_name, const char *const *extra_sans,
 		 struct err *e)
 {
