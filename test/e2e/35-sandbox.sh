@@ -262,7 +262,7 @@ t_gateway_stop_and_start_bring_sandboxes_back() {
 	! pgrep -f "sleep 4321" >/dev/null || fail "a sandbox process outlived the gateway's graceful stop"
 	run openshell gateway start
 	expect_rc 0
-	run openshell sandbox get keeper
+	want="Phase: Ready" eventually 5 openshell sandbox get keeper
 	expect_out "Phase: Ready"
 	[ "$(grep -c started "$log")" = 2 ] || fail "the main command did not run again"
 	# killed, not stopped: the sandbox keeps running and the next gateway adopts it
@@ -334,7 +334,7 @@ t_logs_show_proxy_denials_with_the_calling_binary() {
 	need_cmd curl
 	run openshell sandbox create --name web -- /bin/sh -c 'curl -s http://example.test/x >/dev/null; exit 0'
 	expect_rc 0
-	run openshell logs web
+	want="Main process exited" eventually 5 openshell logs web
 	expect_rc 0
 	expect_out "[gateway] [INFO ] [sandbox] sandbox created"
 	expect_out "[sandbox] [INFO ] [proxy] NET:OPEN DENIED binary=/usr/bin/curl dst=http://example.test/x"

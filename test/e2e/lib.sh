@@ -96,3 +96,15 @@ print(s.getsockname()[1])
 s.close()
 PY
 }
+
+# retry SECONDS CMD...: runs `run CMD...` until its stdout has the text in $want (or time is up).
+eventually() {
+	local until=$(($(date +%s) + $1))
+	shift
+	while :; do
+		run "$@"
+		grep -qF -- "$want" "$T/.out" && return 0
+		[ "$(date +%s)" -lt "$until" ] || return 0
+		sleep 0.1
+	done
+}
