@@ -92,14 +92,21 @@ static void print_line(const struct json *l)
 	putchar('\n');
 }
 
-/* Prints the lines; returns the newest timestamp seen (for --tail). */
-static int fetch(const struct gw_target *t, const char *name, const char *query, int64_t *last,
-		 struct err *e)
+/* Where printing got to: the newest timestamp and how many lines of it were printed
+ * (several lines can share a millisecond). */
+struct cursor {
+	int64_t ts;
+	size_t at_ts;
+};
+
+/* Prints the lines not printed yet and moves the cursor. */
+static int fetch(const struct gw_target *t, const char *name, const char *query,
+		 struct cursor *cur, struct err *e)
 {
 	struct client_resp r;
 	char path[512];
 	const struct json *lines;
-	size_t i;
+	size_t i, seen_at_ts = 0;
 
 	snprintf(path, sizeof(path), "/v1/sandboxes/%s/logs?%s", name, query);
 	if (client_call(t, "GET", path, NULL, &r, e) < 0)
@@ -109,10 +116,15 @@ static int fetch(const struct gw_target *t, const char *name, const char *query,
 		int64_t ts = 0;
 
 		json_get_i64(json_at(lines, i), "ts", &ts);
-		if (ts < *last)
+		if (ts < cur->ts || (ts == cur->ts && ++seen_at_ts <= cur->at_ts))
 			continue;
 		print_line(json_at(lines, i));
-		*last = ts + 1;
+		if (ts != cur->ts) {
+			cur->ts = ts;
+			cur->at_ts = 0;
+			seen_at_ts = 1;
+		}
+		cur->at_ts++;
 	}
 	fflush(stdout);
 	client_resp_release(&r);
@@ -124,7 +136,8 @@ int logs_run(struct cli *cli, void *args, int argc, char **argv, struct err *e)
 	struct logs_args *a = args;
 	char name[SB_NAME_MAX + 1], query[256];
 	struct gw_target t;
-	int64_t since = 0, last = 0;
+	struct cursor cur = { 0, 0 };
+	int64_t since = 0;
 
 	if (a->since && parse_duration(a->since, &since, e) < 0)
 		return -1;
@@ -136,13 +149,13 @@ int logs_run(struct cli *cli, void *args, int argc, char **argv, struct err *e)
 	snprintf(query, sizeof(query), "lines=%lld&since=%lld&level=%s&source=%s",
 		 (long long)(a->lines ? a->lines : 200), (long long)since, a->level ? a->level : "debug",
 		 a->source ? a->source : "all");
-	if (fetch(&t, name, query, &last, e) < 0)
+	if (fetch(&t, name, query, &cur, e) < 0)
 		return -1;
 	while (a->tail) {
 		poll(NULL, 0, 500);
 		snprintf(query, sizeof(query), "lines=10000&since=%lld&level=%s&source=%s",
-			 (long long)last, a->level ? a->level : "debug", a->source ? a->source : "all");
-		if (fetch(&t, name, query, &last, e) < 0)
+			 (long long)cur.ts, a->level ? a->level : "debug", a->source ? a->source : "all");
+		if (fetch(&t, name, query, &cur, e) < 0)
 			return -1;
 	}
 	return 0;
