@@ -35,6 +35,9 @@
 
 enum { EV_LISTEN = -1, EV_SIGNAL = -2 };
 
+/* Relay back-pressure: a side whose bytes wait beyond this is not read until they drain. */
+#define RELAY_BUF_MAX (4u << 20)
+
 struct conn;
 
 /* What an epoll event points at: the client socket or the relay's unix socket. */
@@ -304,7 +307,7 @@ static int relay_io(struct conn *c)
 	char chunk[16384];
 	ssize_t r;
 
-	for (;;) {
+	while (c->out.len <= RELAY_BUF_MAX) {
 		r = read(c->relay_fd, chunk, sizeof(chunk));
 		if (r > 0) {
 			buf_add(&c->out, chunk, (size_t)r);
@@ -401,13 +404,18 @@ static int tls_io(struct gw *gw, struct conn *c)
 	return 0;
 }
 
+static bool client_input_full(const struct conn *c)
+{
+	return c->relay_fd >= 0 && c->to_relay.len + c->in.len > RELAY_BUF_MAX;
+}
+
 static void conn_event(struct gw *gw, struct conn *c)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &c->ep_client };
 	bool pending;
 	int round;
 
-	if ((c->tls ? tls_io(gw, c) : plain_io(c)) < 0)
+	if (!client_input_full(c) && (c->tls ? tls_io(gw, c) : plain_io(c)) < 0)
 		goto close;
 	/* A TLS pump may read more client bytes while it sends: go around until nothing moves. */
 	for (round = 0; round < 8; round++) {
@@ -429,9 +437,12 @@ static void conn_event(struct gw *gw, struct conn *c)
 		goto close;
 	if (pending)
 		ev.events |= EPOLLOUT;
+	if (client_input_full(c))
+		ev.events &= ~(uint32_t)EPOLLIN;
 	epoll_ctl(gw->epoll_fd, EPOLL_CTL_MOD, c->fd, &ev);
 	if (c->relay_fd >= 0) {
-		struct epoll_event rev = { .events = EPOLLIN | (c->to_relay.len ? EPOLLOUT : 0),
+		struct epoll_event rev = { .events = (c->out.len > RELAY_BUF_MAX ? 0 : EPOLLIN) |
+						     (c->to_relay.len ? EPOLLOUT : 0),
 					   .data.ptr = &c->ep_relay };
 
 		epoll_ctl(gw->epoll_fd, EPOLL_CTL_MOD, c->relay_fd, &rev);

@@ -377,3 +377,18 @@ t_terminal_sessions_connect_and_detach() {
 	run openshell sandbox delete term
 	teardown_gw
 }
+
+t_large_streams_pass_both_ways() {
+	setup_gw
+	run openshell sandbox create --detach --name big -- /bin/sleep 600
+	expect_rc 0
+	head -c 20000000 /dev/urandom >"$T/big.bin"
+	sum=$(sha256sum <"$T/big.bin" | cut -d' ' -f1)
+	"$OPENSHELL" sandbox exec -n big -- /bin/sh -c 'sha256sum | cut -d" " -f1' <"$T/big.bin" >"$T/sum" 2>"$T/err" ||
+		fail "exec with 20 MB of stdin failed: $(cat "$T/err")"
+	expect_same "$(cat "$T/sum")" "$sum"
+	n=$("$OPENSHELL" sandbox exec -n big -- /bin/sh -c 'head -c 30000000 /dev/zero' | wc -c)
+	expect_same "$n" "30000000"
+	run openshell sandbox delete big
+	teardown_gw
+}
