@@ -34,7 +34,9 @@ struct jail_spec {
 	uid_t host_uid;                         /* who uid 1000 inside is outside */
 	gid_t host_gid;
 	int stdio[3];                           /* the main process's stdin/stdout/stderr */
-	bool tty;                               /* stdio is a terminal: becomes its ctty */
+	bool tty;                               /* run it on a terminal instead (stdio unused):
+						 * pid 1 opens one in the sandbox's devpts and
+						 * sends the master first on the control socket */
 	const struct cgroup *cgroup;            /* joined by pid 1 before it runs anything */
 };
 
@@ -58,13 +60,16 @@ int jail_spawn(const struct jail_spec *s, pid_t *init_pid, int *proxy_fd, int *c
 #define JAIL_EXEC_MAX (64 * 1024) /* bytes of command, environment and workdir together */
 
 struct jail_event {
-	char kind;      /* 'p' started (pid), 'f' failed to start (value = errno), 'e' exited */
+	char kind;      /* 'p' started (pid), 'f' failed to start (value = errno), 'e' exited,
+			 * 't' (first, with --tty): the terminal's master as SCM_RIGHTS */
 	int32_t tag;    /* the request's tag */
 	int32_t value;  /* exit status (128+signal) for 'e' */
 };
 
 int jail_exec_send(int ctl_fd, int32_t tag, char *const argv[], const char *const env[],
 		   const char *workdir, const int stdio[3], struct err *e);
+/* Receives the terminal master pid 1 sends first when the spec asked for a tty. */
+int jail_recv_pty(int ctl_fd, int *master, struct err *e);
 /* Kills the exec session `tag` (its process) with SIGKILL. */
 int jail_exec_kill(int ctl_fd, int32_t tag);
 /* pid 1 of the sandbox: runs the main process and exec sessions; exits with the main one. */

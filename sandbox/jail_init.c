@@ -10,6 +10,7 @@
 #include "lib/util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -201,8 +202,35 @@ static int reap(int ctl)
 	return -1;
 }
 
+/* The main process's terminal comes from the sandbox's own devpts, so that ttyname()
+ * and /dev/pts inside agree; the master goes to the supervisor over the control socket. */
+static int own_pty(int ctl, int *slave)
+{
+	char name[64], cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
+	struct jail_event ev = { 't', 0, 0 };
+	struct iovec iov = { &ev, sizeof(ev) };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+			    .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+	int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC), r = -1;
+
+	if (master < 0 || unlockpt(master) < 0 || ptsname_r(master, name, sizeof(name)) != 0 ||
+	    (*slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0)
+		goto out;
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &master, sizeof(int));
+	r = sendmsg(ctl, &m, MSG_NOSIGNAL) < 0 ? -1 : 0;
+out:
+	if (master >= 0)
+		close(master);
+	return r;
+}
+
 void jail_run_init(const struct jail_spec *s, int ctl)
 {
+	int tty_fds[3] = { -1, -1, -1 };
 	sigset_t chld;
 	int sfd, i;
 
@@ -214,13 +242,22 @@ void jail_run_init(const struct jail_spec *s, int ctl)
 	if (sigprocmask(SIG_BLOCK, &chld, NULL) < 0 ||
 	    (sfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK)) < 0)
 		_exit(126);
+	if (s->tty) {
+		if (own_pty(ctl, &tty_fds[0]) < 0)
+			_exit(126);
+		tty_fds[1] = tty_fds[2] = tty_fds[0];
+	}
 	main_pid = fork();
 	if (main_pid < 0)
 		_exit(126);
 	if (main_pid == 0)
-		exec_child(s->stdio, "/sandbox", (char **)s->argv, (char **)s->env, s->tty);
+		exec_child(s->tty ? tty_fds : s->stdio, "/sandbox", (char **)s->argv,
+			   (char **)s->env, s->tty);
 	for (i = 0; i < 3; i++)
-		close(s->stdio[i]);
+		if (s->stdio[i] >= 0)
+			close(s->stdio[i]);
+	if (tty_fds[0] >= 0)
+		close(tty_fds[0]);
 	for (;;) {
 		struct pollfd p[2] = { { sfd, POLLIN, 0 }, { ctl, POLLIN, 0 } };
 		struct signalfd_siginfo si;
@@ -297,4 +334,21 @@ int jail_exec_kill(int ctl_fd, int32_t tag)
 
 	memcpy(msg + 1, &tag, sizeof(tag));
 	return send(ctl_fd, msg, sizeof(msg), MSG_NOSIGNAL) < 0 ? -1 : 0;
+}
+
+int jail_recv_pty(int ctl_fd, int *master, struct err *e)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct jail_event ev;
+	struct iovec iov = { &ev, sizeof(ev) };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+			    .msg_controllen = sizeof(cbuf) };
+	struct pollfd p = { ctl_fd, POLLIN, 0 };
+	struct cmsghdr *cm;
+
+	if (poll(&p, 1, 10000) != 1 || recvmsg(ctl_fd, &m, MSG_CMSG_CLOEXEC) != (ssize_t)sizeof(ev) ||
+	    ev.kind != 't' || !(cm = CMSG_FIRSTHDR(&m)) || cm->cmsg_type != SCM_RIGHTS)
+		return err_set(e, ERR_RUNTIME, 0, "the sandbox could not open its terminal");
+	memcpy(master, CMSG_DATA(cm), sizeof(int));
+	return 0;
 }

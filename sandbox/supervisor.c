@@ -215,21 +215,6 @@ fail:
 	fprintf(stderr, "warning: limits not enforced: %s\n", e.msg);
 }
 
-/* A terminal for the main process: the master stays here (output, input, resize). */
-static int open_pty(int *master, int *slave, struct err *e)
-{
-	char name[64];
-
-	*master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
-	if (*master < 0 || grantpt(*master) < 0 || unlockpt(*master) < 0 ||
-	    ptsname_r(*master, name, sizeof(name)) != 0)
-		return err_sys(e, ERR_RUNTIME, "cannot create a terminal");
-	*slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
-	if (*slave < 0)
-		return err_sys(e, ERR_RUNTIME, "cannot open '%s'", name);
-	return 0;
-}
-
 static int start_jail(struct sup *s, struct err *e)
 {
 	struct jail_spec j;
@@ -238,26 +223,30 @@ static int start_jail(struct sup *s, struct err *e)
 	bool tty = json_bool(json_get(s->spec, "tty"));
 	char **argv;
 
-	if (tty ? open_pty(&in[1], &in[0], e) < 0
-		: pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0)
-		return tty ? -1 : err_sys(e, ERR_RUNTIME, "cannot create pipes");
+	if (!tty && (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0 ||
+		     pipe2(errp, O_CLOEXEC) < 0))
+		return err_sys(e, ERR_RUNTIME, "cannot create pipes");
 	argv = fill_jail(s, &j, workdir, sizeof(workdir), root);
 	j.tty = tty;
 	j.stdio[0] = in[0];
-	j.stdio[1] = tty ? in[0] : out[1];
-	j.stdio[2] = tty ? in[0] : errp[1];
+	j.stdio[1] = out[1];
+	j.stdio[2] = errp[1];
 	setup_cgroup(s);
 	j.cgroup = s->has_cg ? &s->cg : NULL;
 	ret = jail_spawn(&j, &s->init_pid, &s->proxy_fd, &s->ctl_fd, e);
+	if (ret == 0 && tty) /* on a terminal: one master for both ways */
+		ret = jail_recv_pty(s->ctl_fd, &in[1], e);
 	for (i = 0; i < 3; i++)
-		if (j.stdio[i] >= 0 && (i == 0 || !tty))
+		if (j.stdio[i] >= 0)
 			close(j.stdio[i]);
 	s->stdin_fd = in[1];
-	s->out_fd = tty ? dup(in[1]) : out[0]; /* on a terminal: one master for both ways */
-	s->err_fd = tty ? -1 : errp[0];
+	s->out_fd = tty ? (in[1] >= 0 ? dup(in[1]) : -1) : out[0];
+	s->err_fd = errp[0];
 	s->pty = tty;
-	fcntl(s->stdin_fd, F_SETFL, O_NONBLOCK);
-	fcntl(s->out_fd, F_SETFL, O_NONBLOCK);
+	if (s->stdin_fd >= 0)
+		fcntl(s->stdin_fd, F_SETFL, O_NONBLOCK);
+	if (s->out_fd >= 0)
+		fcntl(s->out_fd, F_SETFL, O_NONBLOCK);
 	if (s->err_fd >= 0)
 		fcntl(s->err_fd, F_SETFL, O_NONBLOCK);
 	if (s->proxy_fd >= 0)

@@ -359,9 +359,10 @@ t_logs_show_proxy_denials_with_the_calling_binary() {
 t_terminal_sessions_connect_and_detach() {
 	setup_gw
 	need_cmd script
-	run script -qec "$OPENSHELL sandbox create --no-keep -- /bin/sh -c 'stty size >/dev/null && echo on-a-terminal; echo \$TERM; exit 3'" /dev/null
+	run script -qec "$OPENSHELL sandbox create --no-keep -- /bin/sh -c 'stty size >/dev/null && echo on-a-terminal; tty; echo \$TERM; exit 3'" /dev/null
 	expect_rc 3
 	expect_out "on-a-terminal"
+	expect_out "/dev/pts/0"
 	expect_out "xterm-256color"
 	run openshell sandbox create --tty --detach --name term -- /bin/sh -c 'echo ready; read line; echo "got $line"; sleep 600'
 	expect_rc 0
