@@ -703,6 +703,37 @@ static int connect_run(struct cli *cli, void *args, int argc, char **argv, struc
 	return status;
 }
 
+static int lifecycle(struct cli *cli, int argc, char **argv, bool start, struct err *e)
+{
+	char name[SB_NAME_MAX + 1], path[128];
+	struct client_resp r;
+	struct gw_target t;
+
+	if (client_resolve(cli->gateway, cli->gateway_endpoint, &t, e) < 0 ||
+	    sandbox_pick_name(&t, argc, argv, name, sizeof(name), e) < 0)
+		return -1;
+	snprintf(path, sizeof(path), "/v1/sandboxes/%s/%s", name, start ? "start" : "stop");
+	if (client_call(&t, "POST", path, NULL, &r, e) < 0)
+		return -1;
+	client_resp_release(&r);
+	if (start && wait_ready(cli, &t, name, e) < 0)
+		return -1;
+	ui_success(cli, "%s sandbox %s", start ? "Started" : "Stopped", name);
+	return 0;
+}
+
+static int stop_run(struct cli *cli, void *args, int argc, char **argv, struct err *e)
+{
+	(void)args;
+	return lifecycle(cli, argc, argv, false, e);
+}
+
+static int start_run(struct cli *cli, void *args, int argc, char **argv, struct err *e)
+{
+	(void)args;
+	return lifecycle(cli, argc, argv, true, e);
+}
+
 static const struct opt get_opts[] = {
 	OPT_OUTPUT(struct get_args, output),
 	OPT_END,
@@ -720,6 +751,10 @@ const struct cmd cmd_sandbox_subs[] = {
 	{ "connect", NULL, "attach to a sandbox's main process (Ctrl-P Ctrl-Q detaches)", "[NAME]",
 	  "Shows the recent output first, then streams both ways; on a terminal the sandbox's\n"
 	  "terminal follows this one's size.", NULL, 0, 0, 1, connect_run, NULL, 0 },
+	{ "stop", NULL, "stop a sandbox's processes (its files are kept)", "[NAME]", NULL, NULL, 0,
+	  0, 1, stop_run, NULL, 0 },
+	{ "start", NULL, "start a stopped sandbox again (its main command, its files)", "[NAME]",
+	  NULL, NULL, 0, 0, 1, start_run, NULL, 0 },
 	{ "list", NULL, "list sandboxes", NULL, NULL, list_opts, sizeof(struct list_args), 0, 0,
 	  list_run, NULL, 0 },
 	{ "get", NULL, "show a sandbox", "[NAME]", NULL, get_opts, sizeof(struct get_args), 0, 1,

@@ -209,6 +209,32 @@ static int sandbox_logs(struct gw *gw, const char *arg, const struct json *in,
 	return sandboxes_logs(gw, arg, gw->query, out, e);
 }
 
+static int sandbox_lifecycle(struct gw *gw, const char *arg, struct json **out, bool start,
+			     struct err *e)
+{
+	struct sandbox sb;
+	int r = start ? sandboxes_start(gw, arg, &sb, e) : sandboxes_stop(gw, arg, &sb, e);
+
+	if (r == 0)
+		*out = sandbox_json(&sb);
+	sandbox_release(&sb);
+	return r;
+}
+
+static int sandbox_stop(struct gw *gw, const char *arg, const struct json *in, struct json **out,
+			struct err *e)
+{
+	(void)in;
+	return sandbox_lifecycle(gw, arg, out, false, e);
+}
+
+static int sandbox_start(struct gw *gw, const char *arg, const struct json *in,
+			 struct json **out, struct err *e)
+{
+	(void)in;
+	return sandbox_lifecycle(gw, arg, out, true, e);
+}
+
 static const struct route routes[] = {
 	{ "GET", "/v1/health", health, 200 },
 	{ "GET", "/v1/gateway", gateway_info, 200 },
@@ -218,6 +244,8 @@ static const struct route routes[] = {
 	{ "GET", "/v1/sandboxes/{name}", sandbox_get, 200 },
 	{ "DELETE", "/v1/sandboxes/{name}", sandbox_delete, 200 },
 	{ "GET", "/v1/sandboxes/{name}/logs", sandbox_logs, 200 },
+	{ "POST", "/v1/sandboxes/{name}/stop", sandbox_stop, 200 },
+	{ "POST", "/v1/sandboxes/{name}/start", sandbox_start, 200 },
 };
 
 /* Matches path (without query) against a route pattern; "{name}" is one segment, which

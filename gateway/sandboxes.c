@@ -844,3 +844,60 @@ int sandboxes_logs(struct gw *gw, const char *name, const char *query, struct js
 	json_obj_add(*out, "lines", tail);
 	return 0;
 }
+
+/* ---- stop and start of one sandbox -------------------------------------------------------- */
+
+/* A running sandbox stops (processes gone, record and /sandbox kept) and stays stopped. */
+int sandboxes_stop(struct gw *gw, const char *name, struct sandbox *out, struct err *e)
+{
+	int64_t deadline = now_mono_ms() + 5000;
+
+	if (sandboxes_get(gw, name, out, e) < 0)
+		return -1;
+	if (!strcmp(out->phase, "Stopped"))
+		return 0;
+	if (strcmp(out->phase, "Ready") && strcmp(out->phase, "Provisioning"))
+		return err_set(e, ERR_CONFLICT, 0, "sandbox '%s' is %s: only a running sandbox stops",
+			       name, out->phase);
+	if (supervisor_alive(out))
+		kill((pid_t)out->supervisor_pid, SIGTERM);
+	while (supervisor_alive(out) && now_mono_ms() < deadline)
+		usleep(10000);
+	if (supervisor_alive(out))
+		kill((pid_t)out->supervisor_pid, SIGKILL);
+	snprintf(out->phase, sizeof(out->phase), "Stopped");
+	out->reason[0] = '\0';
+	out->supervisor_pid = 0;
+	if (save_state(gw, out, e) < 0)
+		return -1;
+	log_info("sandbox", "sandbox stopped", "sandbox", name, NULL);
+	return 0;
+}
+
+/* A stopped (or exited) sandbox runs its main command again, with its /sandbox kept. */
+int sandboxes_start(struct gw *gw, const char *name, struct sandbox *out, struct err *e)
+{
+	char dir[PATH_MAX], status[PATH_MAX + 16];
+
+	if (sandboxes_get(gw, name, out, e) < 0)
+		return -1;
+	if (!strcmp(out->phase, "Ready") || !strcmp(out->phase, "Provisioning"))
+		return 0;
+	if (strcmp(out->phase, "Stopped") && strcmp(out->phase, "Exited"))
+		return err_set(e, ERR_CONFLICT, 0, "sandbox '%s' is %s%s%s", name, out->phase,
+			       out->reason[0] ? ": " : "", out->reason),
+		       err_hint(e, "delete it and create it again");
+	if (sandbox_dir(gw, out, dir, sizeof(dir)) < 0)
+		return err_set(e, ERR_RUNTIME, ENAMETOOLONG, "state path too long");
+	snprintf(status, sizeof(status), "%s/status", dir);
+	unlink(status);
+	snprintf(out->phase, sizeof(out->phase), "Provisioning");
+	out->reason[0] = '\0';
+	out->has_exit = false;
+	if (spawn_supervisor(gw, out, dir, e) < 0)
+		return -1;
+	if (save_state(gw, out, e) < 0)
+		return -1;
+	log_info("sandbox", "sandbox started", "sandbox", name, NULL);
+	return 0;
+}

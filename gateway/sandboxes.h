@@ -57,6 +57,10 @@ int sandboxes_resume_all(struct gw *gw, struct err *e);
  * source=gateway|sandbox. */
 int sandboxes_logs(struct gw *gw, const char *name, const char *query, struct json **out,
 		   struct err *e);
+/* Stops a running sandbox (processes gone, record and files kept); it stays stopped. */
+int sandboxes_stop(struct gw *gw, const char *name, struct sandbox *out, struct err *e);
+/* Starts a stopped or exited sandbox again: its main command, its /sandbox. */
+int sandboxes_start(struct gw *gw, const char *name, struct sandbox *out, struct err *e);
 /* The sandbox as the API shows it. */
 struct json *sandbox_json(const struct sandbox *sb);
 /* Where the supervisor of sb listens. */

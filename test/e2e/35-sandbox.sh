@@ -393,3 +393,32 @@ t_large_streams_pass_both_ways() {
 	run openshell sandbox delete big
 	teardown_gw
 }
+
+t_stop_and_start_one_sandbox() {
+	setup_gw
+	run openshell sandbox create --detach --name svc -- /bin/sh -c 'echo run >> /sandbox/runs; sleep 4324'
+	expect_rc 0
+	runs=$(ls "$XDG_STATE_HOME"/openshell/gateways/openshell/sandboxes/*/workdir/runs)
+	run openshell sandbox stop svc
+	expect_rc 0
+	expect_out "Stopped sandbox svc"
+	! pgrep -f "sleep 4324" >/dev/null || fail "stop left the command running"
+	run openshell sandbox get svc
+	expect_out "Phase: Stopped"
+	run openshell sandbox exec -n svc -- /bin/true
+	expect_rc 1
+	expect_err "sandbox 'svc' is Stopped"
+	# a sandbox the user stopped stays stopped across a gateway restart
+	run openshell gateway stop
+	run openshell gateway start
+	run openshell sandbox get svc
+	expect_out "Phase: Stopped"
+	run openshell sandbox start svc
+	expect_rc 0
+	expect_out "Started sandbox svc"
+	run openshell sandbox get svc
+	expect_out "Phase: Ready"
+	[ "$(grep -c run "$runs")" = 2 ] || fail "/sandbox was not kept or the command did not run again"
+	run openshell sandbox delete svc
+	teardown_gw
+}
