@@ -12,7 +12,7 @@ static const char *const logs_aliases[] = { "lg", NULL };
 const struct cmd cmd_root_subs[] = {
 	{ "sandbox", sandbox_aliases, "create, run and manage sandboxes", NULL, NULL, NULL, 0, 0, 0,
 	  NULL, cmd_sandbox_subs, 0 },
-	{ "gateway", gateway_aliases, "manage gateways: register, select, list, remove", NULL, NULL,
+	{ "gateway", gateway_aliases, "run and manage gateways: start, stop, info, register, select, list", NULL, NULL,
 	  NULL, 0, 0, 0, NULL, cmd_gateway_subs, 0 },
 	{ "logs", logs_aliases, "show a sandbox's log (proxy decisions, starts, exits)", "[NAME]",
 	  NULL, logs_opts, sizeof(struct logs_args), 0, 1, logs_run, NULL, 0 },
