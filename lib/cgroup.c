@@ -278,11 +278,14 @@ int cg_create(const char *rel, const struct cg_limits *lim, struct cgroup *cg, s
 
 int cg_open(const char *rel, struct cgroup *cg, struct err *e)
 {
+	size_t i;
+
 	if (resolve(rel, cg, e) < 0)
 		return -1;
-	if (!is_dir(cg->path[0]))
-		return err_set(e, ERR_NOTFOUND, 0, "cgroup '%s' does not exist", cg->path[0]);
-	return 0;
+	for (i = 0; i < CG_NCTL; i++) /* v1: a half-removed group still counts */
+		if (is_dir(cg->path[i]))
+			return 0;
+	return err_set(e, ERR_NOTFOUND, 0, "cgroup '%s' does not exist", cg->path[0]);
 }
 
 int cg_attach(const struct cgroup *cg, pid_t pid, struct err *e)
@@ -348,12 +351,17 @@ int cg_kill_all(const struct cgroup *cg, struct err *e)
 
 int cg_destroy(const struct cgroup *cg, struct err *e)
 {
+	struct timespec pause = { 0, 10 * 1000 * 1000 };
 	size_t i;
+	int tries;
 
 	for (i = 0; i < CG_NCTL; i++) {
 		if (cg->mode == CG_V2 && i > 0)
 			break;
-		if (rmdir(cg->path[i]) < 0 && errno != ENOENT)
+		/* a group is busy until its last task has been reaped by its parent */
+		for (tries = 0; rmdir(cg->path[i]) < 0 && errno == EBUSY && tries < 100; tries++)
+			nanosleep(&pause, NULL);
+		if (access(cg->path[i], F_OK) == 0)
 			return err_sys(e, ERR_RUNTIME, "cannot remove cgroup '%s'", cg->path[i]);
 	}
 	return 0;

@@ -422,3 +422,27 @@ t_stop_and_start_one_sandbox() {
 	run openshell sandbox delete svc
 	teardown_gw
 }
+
+t_a_hundred_sandboxes_leave_nothing_behind() {
+	setup_gw
+	for i in $(seq 100); do
+		"$OPENSHELL" sandbox create --no-keep -- /bin/true >/dev/null 2>&1 || fail "create $i failed"
+	done
+	for i in $(seq 20); do
+		"$OPENSHELL" sandbox create --detach --name "d$i" -- /bin/sleep 600 >/dev/null 2>&1 ||
+			fail "detached create $i failed"
+	done
+	run openshell sandbox delete --all
+	expect_rc 0
+	sleep 0.3
+	! pgrep -f "supervise --dir $XDG_STATE_HOME" >/dev/null || fail "supervisors left behind"
+	[ -z "$(ls "$XDG_STATE_HOME/openshell/gateways/openshell/sandboxes")" ] || fail "sandbox dirs left behind"
+	[ -z "$(ls "$XDG_STATE_HOME/openshell/gateways/openshell/run")" ] || fail "sockets left behind"
+	for ctl in pids memory cpu; do
+		d=/sys/fs/cgroup/$ctl/openshell-openshell
+		[ ! -d "$d" ] || [ -z "$(find "$d" -mindepth 1 -type d -name 'sb-*')" ] || fail "cgroups left behind in $d"
+	done
+	run openshell gateway info -o json
+	python3 -c 'import json,sys; assert json.load(sys.stdin)["sandboxes"]==0' <"$T/.out" || fail "count"
+	teardown_gw
+}
