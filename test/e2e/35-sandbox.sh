@@ -446,3 +446,36 @@ t_a_hundred_sandboxes_leave_nothing_behind() {
 	python3 -c 'import json,sys; assert json.load(sys.stdin)["sandboxes"]==0' <"$T/.out" || fail "count"
 	teardown_gw
 }
+
+t_denied_system_calls() {
+	setup_gw
+	sb 'python3 -c "
+import ctypes, errno
+libc = ctypes.CDLL(None, use_errno=True)
+def t(name, nr, *args):
+    r = libc.syscall(nr, *[ctypes.c_long(a) for a in args])
+    e = ctypes.get_errno()
+    print(name, \"ALLOWED\" if r >= 0 else \"DENIED \" + errno.errorcode.get(e, str(e)))
+t(\"ptrace\", 101, 16, 1, 0, 0)
+t(\"keyctl\", 250, 0, 0, 0, 0)
+t(\"add_key\", 248, 0, 0, 0, 0, 0)
+t(\"bpf\", 321, 0, 0, 0)
+t(\"io_uring_setup\", 425, 1, 0)
+t(\"userfaultfd\", 323, 0)
+t(\"perf_event_open\", 298, 0, 0, -1, -1, 0)
+t(\"kexec_load\", 246, 0, 0, 0, 0)
+t(\"init_module\", 175, 0, 0, 0)
+t(\"personality\", 135, 8)
+t(\"clone3\", 435, 0, 0)
+t(\"unshare_user\", 272, 0x10000000)
+t(\"tiocsti\", 16, 0, 0x5412, 0)
+"'
+	expect_rc 0
+	for call in ptrace keyctl add_key bpf io_uring_setup userfaultfd perf_event_open kexec_load \
+		init_module personality unshare_user tiocsti; do
+		expect_out "$call DENIED EPERM"
+	done
+	expect_out "clone3 DENIED ENOSYS"
+	expect_no_out "ALLOWED"
+	teardown_gw
+}
