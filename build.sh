@@ -3,12 +3,12 @@
 # libyaml, SQLite and libseccomp built from Debian's source packages.
 #
 #   ./build.sh               fetch (once), verify, build the libraries (cached), link
-#   ./build.sh --update-lock rewrite vendor/lock from what the mirror serves now
+#   ./build.sh --update-lock rewrite vendor/sources.lock from what the mirror serves now
 #   ./build.sh --clean-vendor forget fetched sources and library builds
 #
 # Sources are fetched with `apt-get source --download-only` through a private apt
 # configuration under vendor/cache/apt (the system's apt setup is never changed) and each
-# file is checked against its sha256 in vendor/lock before it is unpacked.
+# file is checked against its sha256 in vendor/sources.lock before it is unpacked.
 set -euo pipefail
 cd "$(dirname "$0")"
 top=$(pwd)
@@ -102,7 +102,7 @@ fetch_sources() {
 	# apt's sandbox user must be able to write the download directory
 	chown _apt "$cache/dl" 2>/dev/null || true
 	local pkgs
-	pkgs=$(awk '!/^#/ && NF { print $1 }' vendor/lock | sort -u)
+	pkgs=$(awk '!/^#/ && NF { print $1 }' vendor/sources.lock | sort -u)
 	if [ "$update_lock" = 1 ]; then
 		# shellcheck disable=SC2086
 		(cd "$cache/dl" && apt_private source --download-only $pkgs >/dev/null 2>&1) ||
@@ -117,15 +117,15 @@ fetch_sources() {
 			die "cannot fetch $name $ver: $(tail -n 2 "$cache/dl/$name.log")" \
 				"the mirror may serve another version; see ./build.sh --update-lock"
 		[ -e "$cache/dl/$file" ] || die "fetching $name $ver gave no file $file"
-	done < <(grep -vE '^#|^$' vendor/lock)
+	done < <(grep -vE '^#|^$' vendor/sources.lock)
 }
 
 update_lock_file() {
-	local tmp=vendor/lock.new name file ver
+	local tmp=vendor/sources.lock.new name file ver
 	{
 		echo "# Third-party sources, fetched by build.sh from Debian's source packages."
 		echo "# name      debian-version           file                                      sha256"
-		for name in $(awk '!/^#/ && NF { print $1 }' vendor/lock | sort -u); do
+		for name in $(awk '!/^#/ && NF { print $1 }' vendor/sources.lock | sort -u); do
 			dsc=$(ls "$cache/dl/${name}"_*.dsc | tail -n 1)
 			ver=$(awk '/^Version:/ { print $2 }' "$dsc")
 			for file in $(awk '/^Checksums-Sha256:/ { on = 1; next } /^[A-Z]/ { on = 0 } on { print $3 }' "$dsc"); do
@@ -136,8 +136,8 @@ update_lock_file() {
 			done
 		done
 	} >"$tmp"
-	mv "$tmp" vendor/lock
-	say "vendor/lock rewritten; review it with: git diff vendor/lock"
+	mv "$tmp" vendor/sources.lock
+	say "vendor/sources.lock rewritten; review it with: git diff vendor/sources.lock"
 }
 
 verify_sources() {
@@ -146,10 +146,10 @@ verify_sources() {
 		got=$(sha256sum "$cache/dl/$file" | cut -d' ' -f1)
 		[ "$got" = "$sum" ] || die "sha256 mismatch for $file: expected $sum, got $got" \
 			"delete vendor/cache/dl/$file and run ./build.sh again; if the mirror changed, ./build.sh --update-lock"
-	done < <(grep -vE '^#|^$' vendor/lock)
+	done < <(grep -vE '^#|^$' vendor/sources.lock)
 }
 
-lock_field() { awk -v n="$1" -v c="$2" '$1 == n { print $c; exit }' vendor/lock; }
+lock_field() { awk -v n="$1" -v c="$2" '$1 == n { print $c; exit }' vendor/sources.lock; }
 
 # ---- building ---------------------------------------------------------------------------
 kernel_headers() {
@@ -174,7 +174,7 @@ unpack() {
 
 debian_patches() { # debian_patches NAME DIR [PATTERN]: applies Debian's patches matching PATTERN
 	local name=$1 dir=$2 pattern=${3:-.} deb p
-	deb=$(awk -v n="$name" '$1 == n && $3 ~ /debian\.tar/ { print $3 }' vendor/lock)
+	deb=$(awk -v n="$name" '$1 == n && $3 ~ /debian\.tar/ { print $3 }' vendor/sources.lock)
 	[ -n "$deb" ] || return 0
 	mkdir -p "$dir/.deb"
 	tar -xf "$cache/dl/$deb" -C "$dir/.deb"
