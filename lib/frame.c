@@ -5,6 +5,7 @@
  * only a frame split across reads is gathered, bounded by FRAME_MAX_PAYLOAD.
  */
 #include "frame.h"
+#include "util.h"
 
 #include <string.h>
 
@@ -28,35 +29,6 @@ static void put_be32(unsigned char *p, uint32_t v)
 	p[1] = (unsigned char)(v >> 16);
 	p[2] = (unsigned char)(v >> 8);
 	p[3] = (unsigned char)v;
-}
-
-/* Length of the valid UTF-8 sequence at s (RFC 3629), 0 if invalid. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-	size_t len, i;
-	uint32_t cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		len = 2, cp = s[0] & 0x1f;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		len = 3, cp = s[0] & 0x0f;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		len = 4, cp = s[0] & 0x07;
-	else
-		return 0;
-	if (len > n)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-	    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-		return 0;
-	return len;
 }
 
 void frame_decoder_init(struct frame_decoder *d)
@@ -106,7 +78,7 @@ static int finish(struct frame_decoder *d, struct frame *f, unsigned type, uint3
 
 	if (type == FRAME_ERROR) {
 		for (i = 0; i < n; i += k)
-			if ((k = utf8_seq(data + i, n - i)) == 0)
+			if ((k = utf8_seq_len(data + i, n - i)) == 0)
 				return fail(d, e, "message is not UTF-8", type);
 	}
 	f->type = (uint8_t)type;
@@ -217,7 +189,7 @@ void frame_put_error(struct buf *b, const char *msg)
 	buf_add(b, hdr, sizeof(hdr));
 	/* invalid bytes become '?', so the receiver's UTF-8 check cannot reject the frame */
 	while (i < n) {
-		k = utf8_seq(s + i, n - i);
+		k = utf8_seq_len(s + i, n - i);
 		if (b->len - start - FRAME_HEADER_LEN + (k ? k : 1) > FRAME_MAX_PAYLOAD)
 			break;
 		if (k)

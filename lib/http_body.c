@@ -6,19 +6,9 @@
  * result. Extensions are skipped, trailers are checked for syntax and dropped.
  */
 #include "http_int.h"
+#include "util.h"
 
 #include <string.h>
-
-static int hex(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 static bool ctl(unsigned char c)
 {
@@ -43,7 +33,7 @@ static int size_done(struct http_parser *p, struct err *e)
 /* chunk-size [ BWS ";" chunk-ext ] CRLF */
 static int size_byte(struct http_parser *p, unsigned char c, struct err *e)
 {
-	int h = hex(c);
+	int h = hex_digit(c);
 
 	if (++p->line_bytes > HTTP_CHUNK_LINE_MAX)
 		return http_fail(p, 400, e, "chunk size line longer than %d bytes",

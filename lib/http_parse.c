@@ -6,6 +6,7 @@
  * Framing decisions live in http_framing.c, the body decoder in http_body.c.
  */
 #include "http_int.h"
+#include "util.h"
 #include "url.h"
 #include "xalloc.h"
 
@@ -117,35 +118,6 @@ bool http_is_token(const char *s)
 	return true;
 }
 
-/* Length of the UTF-8 sequence at s (at most n bytes), 0 if invalid (RFC 3629). */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-	size_t len, i;
-	unsigned cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		len = 2, cp = s[0] & 0x1f;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		len = 3, cp = s[0] & 0x0f;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		len = 4, cp = s[0] & 0x07;
-	else
-		return 0;
-	if (len > n)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-	    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-		return 0;
-	return len;
-}
-
 /*
  * No control bytes anywhere in the head except HTAB (RFC 9110 §5.5); request heads must
  * also be UTF-8 (reference/supervisor.md §4.1). Responses may carry obs-text.
@@ -159,7 +131,7 @@ static int check_line(struct http_parser *p, const char *l, size_t n, struct err
 		if ((s[i] < 0x20 && s[i] != '\t') || s[i] == 0x7f)
 			return http_fail(p, 400, e, "control character 0x%02x in the message head",
 					 s[i]);
-		k = p->kind == HTTP_REQUEST ? utf8_seq(s + i, n - i) : 1;
+		k = p->kind == HTTP_REQUEST ? utf8_seq_len(s + i, n - i) : 1;
 		if (k == 0)
 			return http_fail(p, 400, e, "invalid UTF-8 in the request head");
 		i += k;

@@ -6,6 +6,7 @@
  * upstream disagree about the resource. Order of checks follows the reference.
  */
 #include "http_int.h"
+#include "util.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -28,17 +29,6 @@ static int fail(struct http_canon *c, enum http_canon_error why, struct err *e, 
 	va_end(ap);
 	c->why = why;
 	return err_set(e, ERR_INVALID, 0, "invalid request-target: %s", detail);
-}
-
-static int hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 /* RFC 3986 pchar minus pct-encoded: unreserved, sub-delims, ':' and '@' go out literally. */
@@ -100,8 +90,8 @@ static int decode(struct http_canon *c, const char *s, size_t n, unsigned flags,
 			buf_addch(out, s[i]);
 			continue;
 		}
-		hi = i + 2 < n ? hexval((unsigned char)s[i + 1]) : -1;
-		lo = i + 2 < n ? hexval((unsigned char)s[i + 2]) : -1;
+		hi = i + 2 < n ? hex_digit((unsigned char)s[i + 1]) : -1;
+		lo = i + 2 < n ? hex_digit((unsigned char)s[i + 2]) : -1;
 		if (hi < 0 || lo < 0)
 			return fail(c, HTTP_CANON_BAD_ESCAPE, e, "invalid percent-encoding");
 		b = hi << 4 | lo;

@@ -5,6 +5,7 @@
  * aborts because it is a bug in the caller, not a run-time condition.
  */
 #include "json_int.h"
+#include "util.h"
 #include "buf.h"
 #include "xalloc.h"
 
@@ -15,32 +16,7 @@
 
 size_t json_utf8_len(const unsigned char *p, const unsigned char *end)
 {
-	size_t n, i;
-	unsigned cp;
-
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		n = 2, cp = p[0] & 0x1f;
-	else if (p[0] >= 0xe0 && p[0] <= 0xef)
-		n = 3, cp = p[0] & 0x0f;
-	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
-		n = 4, cp = p[0] & 0x07;
-	else
-		return 0;
-	if ((size_t)(end - p) < n)
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (p[i] & 0x3f);
-	}
-	/* overlong forms, UTF-16 surrogates, beyond U+10FFFF */
-	if (n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff)))
-		return 0;
-	if (n == 4 && (cp < 0x10000 || cp > 0x10ffff))
-		return 0;
-	return n;
+	return utf8_seq_len(p, (size_t)(end - p));
 }
 
 static void quote_byte(struct buf *out, unsigned char c)

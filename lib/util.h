@@ -33,6 +33,12 @@ int64_t now_wall_ms(void);
 /* "2026-11-22T14:31:08Z" from unix seconds. */
 void fmt_rfc3339(char dst[32], int64_t unix_secs);
 
+/* Length of the valid UTF-8 sequence (RFC 3629: no overlong forms, no surrogates, at most
+ * U+10FFFF) at s, of the n bytes available; 0 when it is not valid. */
+size_t utf8_seq_len(const unsigned char *s, size_t n);
+/* Value of a hex digit, or -1. */
+int hex_digit(unsigned char c);
+
 /* Levenshtein distance, capped at 32; for "did you mean" hints. */
 int edit_distance(const char *a, const char *b);
 
