@@ -8,6 +8,7 @@
 #include "cmd.h"
 #include "gateway_cmd.h"
 #include "sandbox_cmd.h"
+#include "policy_cmd.h"
 #include "gateway/sandboxes.h"
 #include "gateway/state.h"
 #include "lib/buf.h"
@@ -388,16 +389,20 @@ static int create_run(struct cli *cli, void *args, int argc, char **argv, struct
 	struct client_resp r = { 0, NULL };
 	struct gw_target t = { 0 };
 	char name[SB_NAME_MAX + 1] = "";
+	struct buf policy = BUF_INIT;
 	int status = 0, ret = -1;
 
 	if (a->name && sandbox_check_name(a->name, e) < 0)
 		return -1;
-	if (a->policy)
-		return err_set(e, ERR_USAGE, 0, "--policy: this build has no policy engine yet"),
-		       err_hint(e, "sandboxes get the restrictive default policy: no network access");
 	if (a->no_keep && (a->detach || structured))
 		return err_set(e, ERR_USAGE, 0, "--no-keep cannot be combined with --detach or -o");
-	if (!(req = create_request(a, cli, argc, argv, tty, e)) || resolve_or_bootstrap(cli, &t, e) < 0 ||
+	if (a->policy && policy_read_file(a->policy, &policy, e) < 0) /* before anything exists */
+		return -1;
+	if (!(req = create_request(a, cli, argc, argv, tty, e)))
+		goto out;
+	if (a->policy)
+		json_obj_add_str(req, "policy", policy.p);
+	if (resolve_or_bootstrap(cli, &t, e) < 0 ||
 	    client_call(&t, "POST", "/v1/sandboxes", req, &r, e) < 0)
 		goto out;
 	snprintf(name, sizeof(name), "%s", json_get_str(r.body, "name", ""));
@@ -431,6 +436,7 @@ out:
 			    "'openshell gateway start --name %s', or check 'openshell status'", t.meta.name);
 	json_free(req);
 	client_resp_release(&r);
+	buf_release(&policy);
 	return ret;
 }
 

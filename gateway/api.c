@@ -3,6 +3,7 @@
 #include "api.h"
 #include "gw.h"
 #include "sandboxes.h"
+#include "policies.h"
 #include "store.h"
 #include "lib/cgroup.h"
 #include "lib/err.h"
@@ -235,6 +236,26 @@ static int sandbox_start(struct gw *gw, const char *arg, const struct json *in,
 	return sandbox_lifecycle(gw, arg, out, true, e);
 }
 
+static int policy_set(struct gw *gw, const char *arg, const struct json *in, struct json **out,
+		      struct err *e)
+{
+	return policies_set(gw, arg, in, out, e);
+}
+
+static int policy_get(struct gw *gw, const char *arg, const struct json *in, struct json **out,
+		      struct err *e)
+{
+	(void)in;
+	return policies_get(gw, arg, gw->query, out, e);
+}
+
+static int policy_list(struct gw *gw, const char *arg, const struct json *in, struct json **out,
+		       struct err *e)
+{
+	(void)in;
+	return policies_list(gw, arg, gw->query, out, e);
+}
+
 static const struct route routes[] = {
 	{ "GET", "/v1/health", health, 200 },
 	{ "GET", "/v1/gateway", gateway_info, 200 },
@@ -246,6 +267,9 @@ static const struct route routes[] = {
 	{ "GET", "/v1/sandboxes/{name}/logs", sandbox_logs, 200 },
 	{ "POST", "/v1/sandboxes/{name}/stop", sandbox_stop, 200 },
 	{ "POST", "/v1/sandboxes/{name}/start", sandbox_start, 200 },
+	{ "PUT", "/v1/sandboxes/{name}/policy", policy_set, 200 },
+	{ "GET", "/v1/sandboxes/{name}/policy", policy_get, 200 },
+	{ "GET", "/v1/sandboxes/{name}/policies", policy_list, 200 },
 };
 
 /* Matches path (without query) against a route pattern; "{name}" is one segment, which

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Sandbox records and their life cycle on the gateway side; see sandboxes.h. */
 #include "sandboxes.h"
+#include "policies.h"
 #include "gw.h"
 #include "store.h"
 #include "lib/buf.h"
@@ -176,7 +177,7 @@ static int save_state(struct gw *gw, struct sandbox *sb, struct err *e)
 	return ret;
 }
 
-static int sandbox_dir(struct gw *gw, const struct sandbox *sb, char *dst, size_t n)
+int sandbox_dir(struct gw *gw, const struct sandbox *sb, char *dst, size_t n)
 {
 	return fmt_into(dst, n, "%s/%s", gw->paths.sandboxes, sb->id);
 }
@@ -473,6 +474,7 @@ static int prepare_dir(struct gw *gw, struct sandbox *sb, const char *spec, char
 
 int sandboxes_create(struct gw *gw, const struct json *req, struct sandbox *out, struct err *e)
 {
+	const struct json *policy = json_get(req, "policy");
 	struct gw_settings gs;
 	struct buf spec = BUF_INIT;
 	char dir[PATH_MAX];
@@ -482,6 +484,12 @@ int sandboxes_create(struct gw *gw, const struct json *req, struct sandbox *out,
 	memset(out, 0, sizeof(*out));
 	if (check_request(req, out->name, e) < 0 || store_gateway_get(gw->store, &gs, e) < 0 ||
 	    sandboxes_count(gw, &count, e) < 0)
+		goto out;
+	if (policy && !json_is_str(policy)) {
+		err_set(e, ERR_INVALID, 0, "\"policy\" must be the policy's YAML text");
+		goto out;
+	}
+	if (policy && policies_check_text(json_str(policy), json_str_len(policy), e) < 0)
 		goto out;
 	if (count >= gs.max_sandboxes) {
 		err_set(e, ERR_LIMIT, 0, "gateway '%s' has reached its maximum of %lld sandboxes",
@@ -501,6 +509,8 @@ int sandboxes_create(struct gw *gw, const struct json *req, struct sandbox *out,
 		struct json *lim = json_new_obj();
 
 		json_obj_add_str(named, "name", out->name);
+		if (policy)
+			json_obj_add(named, "policy", NULL); /* its text lives in the revisions */
 		json_obj_add_str(lim, "gateway", gw->cfg->name);
 		json_obj_add_str(lim, "gateway_cpus", gs.cpus);
 		json_obj_add_str(lim, "gateway_memory", gs.memory);
@@ -518,6 +528,7 @@ int sandboxes_create(struct gw *gw, const struct json *req, struct sandbox *out,
 	out->spec = json_parse(spec.p, spec.len, e);
 	out->rev = 1;
 	if (prepare_dir(gw, out, spec.p, dir, sizeof(dir), e) < 0 ||
+	    (policy && policies_initial(gw, out, json_str(policy), e) < 0) ||
 	    spawn_supervisor(gw, out, dir, e) < 0) {
 		char text[600];
 
@@ -583,6 +594,7 @@ int sandboxes_delete(struct gw *gw, const char *name, struct err *e)
 		}
 		sqlite3_finalize(q);
 	}
+	policies_forget(gw, sb.id);
 	if (sqlite3_exec(store_db(gw->store), "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
 		db_err(gw, e, "cannot delete sandbox");
 		goto out;

@@ -63,6 +63,8 @@ int sandboxes_stop(struct gw *gw, const char *name, struct sandbox *out, struct 
 int sandboxes_start(struct gw *gw, const char *name, struct sandbox *out, struct err *e);
 /* The sandbox as the API shows it. */
 struct json *sandbox_json(const struct sandbox *sb);
+/* The sandbox's state directory (S/sandboxes/<id>). */
+int sandbox_dir(struct gw *gw, const struct sandbox *sb, char *dst, size_t n);
 /* Where the supervisor of sb listens. */
 int sandbox_socket_path(struct gw *gw, const struct sandbox *sb, char *dst, size_t n);
 

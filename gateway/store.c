@@ -44,6 +44,19 @@ static const char *const migrations[] = {
 	" reason TEXT NOT NULL DEFAULT '',"
 	" supervisor_pid INTEGER NOT NULL DEFAULT 0,"
 	" rev INTEGER NOT NULL DEFAULT 1);",
+	/* 4: policy revisions per sandbox (reference/policy.md §8.1); file_sha is the sha256 of
+	 * the YAML text as written to the sandbox, which its proxy reports back */
+	"CREATE TABLE policy_revisions ("
+	" sandbox_id TEXT NOT NULL,"
+	" version INTEGER NOT NULL,"
+	" hash TEXT NOT NULL,"
+	" file_sha TEXT NOT NULL,"
+	" policy TEXT NOT NULL,"
+	" status TEXT NOT NULL,"
+	" load_error TEXT NOT NULL DEFAULT '',"
+	" created_ms INTEGER NOT NULL,"
+	" loaded_ms INTEGER NOT NULL DEFAULT 0,"
+	" PRIMARY KEY (sandbox_id, version));",
 };
 
 static int db_error(struct store *st, struct err *e, const char *what)

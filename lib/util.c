@@ -2,6 +2,7 @@
 /* String, number, time and I/O helpers; see util.h. */
 #include "util.h"
 
+#include <bearssl.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -214,4 +215,21 @@ int hex_digit(unsigned char c)
 	if (c >= 'A' && c <= 'F')
 		return c - 'A' + 10;
 	return -1;
+}
+
+void sha256_hex(const void *data, size_t n, char hex[65])
+{
+	static const char digits[] = "0123456789abcdef";
+	br_sha256_context ctx;
+	unsigned char d[32];
+	size_t i;
+
+	br_sha256_init(&ctx);
+	br_sha256_update(&ctx, data, n);
+	br_sha256_out(&ctx, d);
+	for (i = 0; i < 32; i++) {
+		hex[2 * i] = digits[d[i] >> 4];
+		hex[2 * i + 1] = digits[d[i] & 15];
+	}
+	hex[64] = '\0';
 }

@@ -39,6 +39,9 @@ size_t utf8_seq_len(const unsigned char *s, size_t n);
 /* Value of a hex digit, or -1. */
 int hex_digit(unsigned char c);
 
+/* Lowercase hex SHA-256 of data (BearSSL). */
+void sha256_hex(const void *data, size_t n, char hex[65]);
+
 /* Levenshtein distance, capped at 32; for "did you mean" hints. */
 int edit_distance(const char *a, const char *b);
 

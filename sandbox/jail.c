@@ -62,19 +62,6 @@ struct child {
 	const char *step;
 };
 
-void jail_default_paths(struct jail_spec *s)
-{
-	static const char *const ro[] = { "/usr", "/lib", "/proc", "/dev/urandom", "/app", "/etc",
-					  "/var/log" };
-	static const char *const rw[] = { "/tmp", "/dev/null" };
-	size_t i;
-
-	for (i = 0; i < ARRAY_SIZE(ro); i++)
-		s->read_only[s->n_ro++] = ro[i];
-	for (i = 0; i < ARRAY_SIZE(rw); i++)
-		s->read_write[s->n_rw++] = rw[i];
-}
-
 /* ---- mounts --------------------------------------------------------------------------- */
 
 static int mkdirs(const char *path)

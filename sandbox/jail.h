@@ -16,7 +16,7 @@
 struct cgroup;
 struct err;
 
-#define JAIL_MAX_PATHS 64
+#define JAIL_MAX_PATHS 256
 #define JAIL_MAX_ENV 160
 
 struct jail_spec {
@@ -39,9 +39,6 @@ struct jail_spec {
 						 * sends the master first on the control socket */
 	const struct cgroup *cgroup;            /* joined by pid 1 before it runs anything */
 };
-
-/* The reference's restrictive default (policy.md §2.1) plus /sandbox. */
-void jail_default_paths(struct jail_spec *s);
 
 /* Starts the sandbox. *init_pid is its pid 1 as seen from here; *proxy_fd receives the
  * listening socket on 127.0.0.1:3128 made inside the sandbox's network namespace

@@ -7,12 +7,15 @@
  * listener, and records the sandbox's state in D/status ("ready", "exited N",
  * "error <reason>"), which the gateway reads.
  *
- * Egress: no network policy engine is wired in yet, so the proxy answers every request
- * with the reference's policy_denied response (the restrictive default has no network
- * policies: everything is denied).
+ * Egress: the proxy (sandbox/proxy.c) runs in a child process of its own, on the listener
+ * the sandbox made; the supervisor restarts it if it dies. The sandbox's policy is D/policy.yaml
+ * (the gateway replaces it on `policy set`); its filesystem part shapes the jail at start.
  */
 #include "supervisor.h"
 #include "jail.h"
+#include "proxy.h"
+#include "sandbox_policy.h"
+#include "lib/policy.h"
 #include "lib/buf.h"
 #include "lib/cgroup.h"
 #include "lib/err.h"
@@ -34,6 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <termios.h>
 #include <sys/socket.h>
@@ -45,15 +49,8 @@
 #include <unistd.h>
 
 #define REPLAY_MAX (1u << 20) /* bytes of recent output frames kept for re-attach */
-#define PROXY_CONNS 32
 #define EXIT_LINGER_MS 2000   /* to flush the exit frame to an attached client */
 #define UNCLAIMED_EXIT_MS 60000 /* output kept for a late attach after the command ended */
-
-struct proxy_conn {
-	int fd;
-	struct http_parser parser;
-	int64_t deadline;
-};
 
 enum exec_state { EXEC_FREE, EXEC_WAIT_REQUEST, EXEC_STARTING, EXEC_RUNNING, EXEC_DONE };
 
@@ -89,7 +86,10 @@ struct sup {
 	bool exited, stdin_eof, pty;
 	int exit_code;
 	int64_t exit_ms;
-	struct proxy_conn proxy[PROXY_CONNS];
+	pid_t proxy_pid;
+	struct pol_policy pol; /* the policy the sandbox started with (filesystem, landlock) */
+	const char *writable[JAIL_MAX_PATHS + 3]; /* for the proxy's identity check */
+	size_t n_writable;
 	struct cgroup cg;
 	bool has_cg;
 	int ctl_fd; /* to the sandbox's pid 1, for exec sessions */
@@ -159,7 +159,7 @@ static char **fill_jail(struct sup *s, struct jail_spec *j, char *workdir, size_
 	size_t i;
 
 	memset(j, 0, sizeof(*j));
-	jail_default_paths(j);
+	sandbox_policy_paths(&s->pol, j, s->writable, ARRAY_SIZE(s->writable), &s->n_writable);
 	snprintf(workdir, n, "%s/workdir", s->dir);
 	snprintf(root, n, "%s/root", s->dir);
 	mkdir(root, 0700);
@@ -255,6 +255,60 @@ static int start_jail(struct sup *s, struct err *e)
 	s->n_env = j.n_env;
 	free(argv);
 	return ret;
+}
+
+/* ---- the proxy's process ---------------------------------------------------------------- */
+
+static bool identity_relaxed(void)
+{
+	static const char *const off[] = { "relaxed", "disabled", "endpoint-only", "false", "0" };
+	const char *v = getenv("OPENSHELL_NETWORK_BINARY_IDENTITY");
+	size_t i;
+
+	for (i = 0; v && i < ARRAY_SIZE(off); i++)
+		if (!strcmp(v, off[i]))
+			return true;
+	return false;
+}
+
+/* The child keeps only the listener and the log; it dies with the supervisor. */
+static __attribute__((noreturn)) void proxy_child(struct sup *s)
+{
+	char policy[PATH_MAX], status[PATH_MAX];
+	struct proxy_cfg cfg = { .listen_fd = s->proxy_fd, .init_pid = s->init_pid,
+				 .policy_path = policy, .status_path = status,
+				 .writable = s->writable, .n_writable = s->n_writable,
+				 .identity_relaxed = identity_relaxed() };
+	struct err e = ERR_INIT;
+	sigset_t none;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	if (s->sig_fd >= 0)
+		close(s->sig_fd);
+	if (s->listen_fd >= 0)
+		close(s->listen_fd);
+	if (s->ctl_fd >= 0)
+		close(s->ctl_fd);
+	snprintf(policy, sizeof(policy), "%s/policy.yaml", s->dir);
+	snprintf(status, sizeof(status), "%s/policy.status", s->dir);
+	prctl(PR_SET_NAME, "openshell-proxy");
+	proxy_run(&cfg, &e);
+	log_error("proxy", "the proxy stopped", "error", e.msg, NULL);
+	_exit(1);
+}
+
+static int start_proxy(struct sup *s, struct err *e)
+{
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return err_sys(e, ERR_RUNTIME, "cannot start the proxy");
+	if (pid == 0)
+		proxy_child(s);
+	s->proxy_pid = pid;
+	return 0;
 }
 
 /* ---- attach sessions -------------------------------------------------------------------- */
@@ -623,146 +677,6 @@ static void read_output(struct sup *s, int *fd, enum frame_type type)
 		frame_put(&s->to_client, type, chunk, (size_t)n, &e);
 }
 
-/* ---- the proxy listener: deny everything (no network policy is loaded) ------------------- */
-
-static void proxy_accept(struct sup *s)
-{
-	struct http_limits lim = HTTP_LIMITS_PROXY;
-	int fd = accept4(s->proxy_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK), i;
-
-	if (fd < 0)
-		return;
-	for (i = 0; i < PROXY_CONNS && s->proxy[i].fd >= 0; i++)
-		;
-	if (i == PROXY_CONNS) {
-		close(fd);
-		return;
-	}
-	s->proxy[i].fd = fd;
-	s->proxy[i].deadline = now_mono_ms() + 30000;
-	http_parser_init(&s->proxy[i].parser, HTTP_REQUEST, &lim);
-}
-
-static void proxy_close(struct proxy_conn *c)
-{
-	close(c->fd);
-	c->fd = -1;
-	http_parser_release(&c->parser);
-}
-
-static pid_t sandbox_init_pid; /* for /proc/<pid>/net/tcp of the sandbox's namespace */
-
-/* The process inside the sandbox that owns the caller's end of connection fd: its
- * socket is the sandbox's TCP socket whose local port is our peer's port. */
-static void identify_caller(int fd, char *bin, size_t n, pid_t *pid)
-{
-	struct sockaddr_in peer;
-	socklen_t len = sizeof(peer);
-	char proc[64], path[80];
-	uint64_t ino = 0;
-	FILE *f;
-	char line[512];
-	ssize_t r;
-
-	snprintf(bin, n, "-");
-	*pid = 0;
-	if (getpeername(fd, (struct sockaddr *)&peer, &len) < 0)
-		return;
-	snprintf(proc, sizeof(proc), "/proc/%ld/net/tcp", (long)sandbox_init_pid);
-	f = fopen(proc, "re");
-	while (f && !ino && fgets(line, sizeof(line), f)) {
-		struct tcp_entry t;
-
-		if (procnet_parse_line(line, false, &t) == 0 && t.local_port == ntohs(peer.sin_port) &&
-		    t.remote_port == 3128)
-			ino = t.inode;
-	}
-	if (f)
-		fclose(f);
-	if (!ino || !(*pid = procnet_inode_owner(ino, NULL, 0)))
-		return;
-	snprintf(path, sizeof(path), "/proc/%ld/exe", (long)*pid);
-	r = readlink(path, bin, n - 1);
-	bin[r > 0 ? r : 0] = '\0';
-}
-
-/* The reference's deny responses (reference/policy.md §4.6), keys sorted, compact. */
-static void proxy_deny(struct proxy_conn *c, int status)
-{
-	const struct http_msg *m = &c->parser.msg;
-	struct buf body = BUF_INIT, out = BUF_INIT, what = BUF_INIT;
-	struct err e = ERR_INIT;
-	char len[24];
-
-	if (status == 200 && !strcmp(m->method, "CONNECT")) {
-		buf_addf(&what, "CONNECT %s", m->target);
-		buf_adds(&body, "{\"detail\":");
-		buf_adds(&what, " not permitted by policy");
-		json_quote(&body, what.p, what.len);
-		buf_adds(&body, ",\"error\":\"policy_denied\",\"reason\":\"no network policy "
-				"allows this destination\"}");
-		status = 403;
-	} else if (status == 200 && str_has_prefix(m->target, "https://")) {
-		buf_adds(&body, "Use CONNECT for HTTPS URLs");
-		status = 400;
-	} else if (status == 200) {
-		buf_addf(&what, "%s %.*s not permitted by policy", m->method,
-			 (int)strcspn(m->target, "?"), m->target);
-		buf_adds(&body, "{\"detail\":");
-		json_quote(&body, what.p, what.len);
-		buf_adds(&body, ",\"error\":\"policy_denied\"}");
-		status = 403;
-	}
-	snprintf(len, sizeof(len), "%zu", body.len);
-	http_write_status_line(&out, status, NULL, &e);
-	if (body.len)
-		http_write_header(&out, "Content-Type",
-				  body.p[0] == '{' ? "application/json" : "text/plain", &e);
-	http_write_header(&out, "Content-Length", len, &e);
-	http_write_header(&out, "Connection", "close", &e);
-	http_write_end(&out);
-	buf_add(&out, body.p, body.len);
-	{
-		char bin[256], pidtext[16], code[8];
-		pid_t pid;
-
-		identify_caller(c->fd, bin, sizeof(bin), &pid);
-		snprintf(pidtext, sizeof(pidtext), "%ld", (long)pid);
-		snprintf(code, sizeof(code), "%d", status);
-		log_info("proxy", "NET:OPEN DENIED", "dst",
-			 http_parser_head_done(&c->parser) ? c->parser.msg.target : "-", "binary", bin,
-			 "pid", pidtext, "status", code, "reason",
-			 status == 403 ? "no network policy allows this destination" : "bad request", NULL);
-	}
-	if (write(c->fd, out.p, out.len) < 0) {
-		/* the caller went away: nothing to tell */
-	}
-	buf_release(&body);
-	buf_release(&out);
-	buf_release(&what);
-	proxy_close(c);
-}
-
-static void proxy_read(struct proxy_conn *c)
-{
-	char chunk[4096];
-	struct err e = ERR_INIT;
-	ssize_t n = read(c->fd, chunk, sizeof(chunk));
-	size_t used;
-	int r;
-
-	if (n <= 0) {
-		if (n == 0 || errno != EAGAIN)
-			proxy_close(c);
-		return;
-	}
-	r = http_parse_head(&c->parser, chunk, (size_t)n, &used, &e);
-	if (r == HTTP_DONE)
-		proxy_deny(c, 200);
-	else if (r == HTTP_ERROR)
-		proxy_deny(c, http_parser_status(&c->parser));
-}
-
 /* ---- the loop ---------------------------------------------------------------------------- */
 
 static void main_exited(struct sup *s, int status)
@@ -778,6 +692,19 @@ static void main_exited(struct sup *s, int status)
 	log_info("sandbox", "Main process exited", "exit_code", text, NULL);
 }
 
+static void proxy_died(struct sup *s, int status)
+{
+	struct err e = ERR_INIT;
+	char text[32];
+
+	snprintf(text, sizeof(text), "%d", WIFSIGNALED(status) ? 128 + WTERMSIG(status) :
+								 WEXITSTATUS(status));
+	log_error("proxy", "the proxy died; restarting it", "status", text, NULL);
+	s->proxy_pid = 0;
+	if (!s->exited && start_proxy(s, &e) < 0)
+		log_error("proxy", "cannot restart the proxy", "error", e.msg, NULL);
+}
+
 static bool handle_signals(struct sup *s)
 {
 	struct signalfd_siginfo si;
@@ -788,6 +715,8 @@ static bool handle_signals(struct sup *s)
 		if (si.ssi_signo == SIGCHLD) {
 			while (waitpid(s->init_pid, &status, WNOHANG) == s->init_pid)
 				main_exited(s, status);
+			if (s->proxy_pid > 0 && waitpid(s->proxy_pid, &status, WNOHANG) == s->proxy_pid)
+				proxy_died(s, status);
 		} else {
 			stop = true; /* TERM/INT: the sandbox goes with us */
 		}
@@ -797,9 +726,8 @@ static bool handle_signals(struct sup *s)
 
 /* Fixed slots first (see dispatch), then the proxy's connections, the pending
  * connections and the exec sessions (four descriptors each). */
-enum { P_SIG, P_LISTEN, P_CLIENT, P_OUT, P_ERR, P_STDIN, P_PROXY, P_CTL, P_FIXED };
-#define P_PROXY_CONN P_FIXED
-#define P_PEND (P_PROXY_CONN + PROXY_CONNS)
+enum { P_SIG, P_LISTEN, P_CLIENT, P_OUT, P_ERR, P_STDIN, P_CTL, P_FIXED };
+#define P_PEND P_FIXED
 #define P_EXEC (P_PEND + PENDING_MAX)
 #define P_TOTAL (P_EXEC + 4 * EXEC_MAX)
 
@@ -813,10 +741,7 @@ static int build_pollset(struct sup *s, struct pollfd *p)
 	p[P_OUT] = (struct pollfd){ s->out_fd, POLLIN, 0 };
 	p[P_ERR] = (struct pollfd){ s->err_fd, POLLIN, 0 };
 	p[P_STDIN] = (struct pollfd){ s->to_stdin.len ? s->stdin_fd : -1, POLLOUT, 0 };
-	p[P_PROXY] = (struct pollfd){ s->proxy_fd, POLLIN, 0 };
 	p[P_CTL] = (struct pollfd){ s->ctl_fd, POLLIN, 0 };
-	for (i = 0; i < PROXY_CONNS; i++)
-		p[P_PROXY_CONN + i] = (struct pollfd){ s->proxy[i].fd, POLLIN, 0 };
 	for (i = 0; i < PENDING_MAX; i++)
 		p[P_PEND + i] = (struct pollfd){ s->pend[i].fd, POLLIN, 0 };
 	for (i = 0; i < EXEC_MAX; i++) {
@@ -864,8 +789,6 @@ static void dispatch_exec(struct sup *s, struct pollfd *p)
 
 static void dispatch(struct sup *s, struct pollfd *p)
 {
-	int i;
-
 	if (p[P_LISTEN].revents & POLLIN)
 		accept_conn(s);
 	if (p[P_CLIENT].revents & (POLLIN | POLLHUP | POLLERR))
@@ -874,11 +797,6 @@ static void dispatch(struct sup *s, struct pollfd *p)
 		read_output(s, &s->out_fd, FRAME_STDOUT);
 	if (p[P_ERR].revents & (POLLIN | POLLHUP))
 		read_output(s, &s->err_fd, FRAME_STDERR);
-	if (p[P_PROXY].revents & POLLIN)
-		proxy_accept(s);
-	for (i = 0; i < PROXY_CONNS; i++)
-		if (s->proxy[i].fd >= 0 && (p[P_PROXY_CONN + i].revents & (POLLIN | POLLHUP)))
-			proxy_read(&s->proxy[i]);
 	flush_fd(&s->stdin_fd, &s->to_stdin, true);
 	if (s->stdin_eof && !s->to_stdin.len && s->stdin_fd >= 0) {
 		close(s->stdin_fd);
@@ -968,9 +886,13 @@ static void cleanup(struct sup *s)
 		cg_kill_all(&s->cg, &e);
 		cg_destroy(&s->cg, &e);
 	}
-	for (i = 0; i < PROXY_CONNS; i++)
-		if (s->proxy[i].fd >= 0)
-			proxy_close(&s->proxy[i]);
+	if (s->proxy_pid > 0) {
+		kill(s->proxy_pid, SIGKILL);
+		waitpid(s->proxy_pid, NULL, 0);
+	}
+	if (s->proxy_fd >= 0)
+		close(s->proxy_fd);
+	pol_release(&s->pol);
 	for (i = 0; i < EXEC_MAX; i++)
 		if (s->ex[i].state != EXEC_FREE)
 			exec_close(s, &s->ex[i]);
@@ -994,8 +916,6 @@ int supervise(const char *dir, const char *socket_path, const char *id, struct e
 			 .out_fd = -1, .err_fd = -1, .proxy_fd = -1, .sig_fd = -1 };
 	int i, ret = -1;
 
-	for (i = 0; i < PROXY_CONNS; i++)
-		s.proxy[i].fd = -1;
 	for (i = 0; i < PENDING_MAX; i++)
 		s.pend[i].fd = -1;
 	for (i = 0; i < EXEC_MAX; i++)
@@ -1011,8 +931,10 @@ int supervise(const char *dir, const char *socket_path, const char *id, struct e
 			return -1;
 		log_info("sandbox", "Starting sandbox", NULL);
 	}
+	sandbox_policy_load(dir, &s.pol);
 	if (setup_signals(&s, e) < 0 || load_spec(&s, e) < 0 ||
-	    listen_unix(&s, socket_path, e) < 0 || start_jail(&s, e) < 0) {
+	    listen_unix(&s, socket_path, e) < 0 || start_jail(&s, e) < 0 ||
+	    start_proxy(&s, e) < 0) {
 		char msg[600], text[700];
 
 		snprintf(text, sizeof(text), "error %s\n", err_text(e, msg, sizeof(msg)));
@@ -1021,7 +943,6 @@ int supervise(const char *dir, const char *socket_path, const char *id, struct e
 		goto out;
 	}
 	set_status(&s, "ready\n");
-	sandbox_init_pid = s.init_pid;
 	log_info("sandbox", "Sandbox ready", "name", json_get_str(s.spec, "name", ""), NULL);
 	ret = serve(&s);
 	if (ret < 0)

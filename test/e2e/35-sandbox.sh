@@ -117,7 +117,7 @@ t_proxy_answers_with_the_policy_denial() {
 	sb 'curl -s -i http://example.test/path?q=1; echo; curl -s -i -p https://example.test:443/ 2>&1 | head -1'
 	expect_rc 0
 	expect_out "HTTP/1.1 403 Forbidden"
-	expect_out '{"detail":"GET http://example.test/path not permitted by policy","error":"policy_denied"}'
+	expect_out '{"detail":"GET example.test:80/path not permitted by policy","error":"policy_denied"}'
 	teardown_gw
 }
 
@@ -337,8 +337,9 @@ t_logs_show_proxy_denials_with_the_calling_binary() {
 	want="Main process exited" eventually 5 openshell logs web
 	expect_rc 0
 	expect_out "[gateway] [INFO ] [sandbox] sandbox created"
-	expect_out "[sandbox] [INFO ] [proxy] NET:OPEN DENIED binary=/usr/bin/curl dst=http://example.test/x"
-	expect_out "reason=no network policy allows this destination status=403"
+	expect_out "[sandbox] [WARN ] [proxy] HTTP:FORWARD DENIED /usr/bin/curl("
+	expect_out ") -> example.test:80 ancestors=/usr/bin/dash"
+	expect_out "reason=network connections not allowed by policy"
 	expect_out "[sandbox] [INFO ] [sandbox] Main process exited exit_code=0"
 	run openshell lg --source gateway
 	expect_err "Using sandbox 'web' (last used)"

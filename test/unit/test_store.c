@@ -35,7 +35,7 @@ TEST(store_migrates_and_updates_with_cas)
 	CHECK_INT(store_migrate(st, &e), 0);
 	CHECK_INT(store_migrate(st, &e), 0); /* idempotent */
 	CHECK_INT(store_schema_version(st, &v, &e), 0);
-	CHECK_INT(v, 3);
+	CHECK_INT(v, 4);
 	CHECK_INT(store_gateway_get(st, &g, &e), 0);
 	CHECK_STR(g.cpus, "4.0");
 	CHECK_STR(g.memory, "16g");

@@ -1,0 +1,694 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Identifying the process behind a proxy connection; see procident.h. Socket inode from the
+ * sandbox's tcp tables, owners from /proc/<pid>/fd, then exe, maps, ancestors and cmdline.
+ * The hash cache is in procident_cache.c. The proxy (sandbox/) calls ident_lookup per
+ * connection and turns a failure into a 403 carrying e->msg.
+ */
+#include "procident.h"
+#include "procnet.h"
+#include "util.h"
+#include "xalloc.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#define DELETED	    " (deleted)"
+#define CMDLINE_MAX (16 * 1024)
+#define SCAN_MAX    65536 /* processes visited per lookup */
+#define NOT_TRUSTED "it is not the binary the policy trusts"
+
+/* ---- pure parsers -------------------------------------------------------------------- */
+
+int ident_parse_ppid(const char *status, pid_t *ppid)
+{
+	const char *p = str_has_prefix(status, "PPid:") ? status : strstr(status, "\nPPid:");
+	long v;
+	char *end;
+
+	if (!p)
+		return -1;
+	p += p == status ? 5 : 6;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (!isdigit((unsigned char)*p))
+		return -1;
+	errno = 0;
+	v = strtol(p, &end, 10);
+	if (errno || v > INT32_MAX || (*end && *end != '\n'))
+		return -1;
+	*ppid = (pid_t)v;
+	return 0;
+}
+
+int ident_parse_maps_line(char *line, struct ident_map *m)
+{
+	unsigned long long ino;
+	char perms[8];
+	size_t len;
+	int pos = 0;
+
+	memset(m, 0, sizeof(*m));
+	if (sscanf(line, "%*x-%*x %7s %*x %x:%x %llu%n", perms, &m->dev_major, &m->dev_minor, &ino,
+		   &pos) != 4 ||
+	    pos == 0 || strlen(perms) != 4)
+		return -1;
+	m->exec = perms[2] == 'x';
+	m->ino = ino;
+	line += pos;
+	while (*line == ' ' || *line == '\t')
+		line++;
+	len = strlen(line);
+	if (len && line[len - 1] == '\n')
+		line[--len] = '\0';
+	m->path = line;
+	return 0;
+}
+
+const char *ident_writable_match(const char *path, const struct ident_writable *w)
+{
+	size_t i;
+
+	for (i = 0; w && i < w->n; i++) {
+		const char *pre = w->paths[i];
+		size_t len = strlen(pre);
+
+		while (len > 0 && pre[len - 1] == '/')
+			len--;
+		if (len == 0 && pre[0] == '/' && path[0] == '/')
+			return pre;
+		if (len > 0 && !strncmp(path, pre, len) && (path[len] == '\0' || path[len] == '/'))
+			return pre;
+	}
+	return NULL;
+}
+
+/* ---- small /proc readers ------------------------------------------------------------- */
+
+/* Reads at most n - 1 bytes of a (proc) file, NUL-terminated; the length or -1 (errno). */
+static ssize_t read_small(const char *path, char *dst, size_t n)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t r;
+	int saved;
+
+	if (fd < 0)
+		return -1;
+	r = read_full(fd, dst, n - 1);
+	saved = errno;
+	close(fd);
+	errno = saved;
+	if (r < 0)
+		return -1;
+	dst[r] = '\0';
+	return r;
+}
+
+static int read_ppid(pid_t pid, pid_t *ppid, struct err *e)
+{
+	char path[64], status[4096];
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	if (read_small(path, status, sizeof(status)) < 0)
+		return err_set(e, ERR_RUNTIME, 0, "failed to read the parent of process %d: %s",
+			       (int)pid, strerror(errno));
+	if (ident_parse_ppid(status, ppid) < 0)
+		return err_set(e, ERR_RUNTIME, 0, "failed to read the parent of process %d",
+			       (int)pid);
+	return 0;
+}
+
+/* readlink /proc/<pid>/exe. " (deleted)" is part of a real name when that name exists in the
+ * process's root (which the supervisor only sees through /proc/<pid>/root). */
+static int read_exe(pid_t pid, char *dst, size_t n, struct err *e)
+{
+	char link[64], alt[PATH_MAX + 64];
+	struct stat st;
+	ssize_t r;
+
+	snprintf(link, sizeof(link), "/proc/%d/exe", (int)pid);
+	r = readlink(link, dst, n - 1);
+	if (r < 0)
+		return err_set(e, ERR_RUNTIME, 0, "failed to resolve the binary of process %d: %s",
+			       (int)pid, strerror(errno));
+	if ((size_t)r >= n - 1)
+		return err_set(e, ERR_RUNTIME, 0, "binary path of process %d is too long",
+			       (int)pid);
+	dst[r] = '\0';
+	if (!str_has_suffix(dst, DELETED))
+		return 0;
+	if (fmt_into(alt, sizeof(alt), "/proc/%d/root%s", (int)pid, dst) == 0 &&
+	    lstat(alt, &st) < 0 && (errno == ENOENT || errno == ENOTDIR))
+		dst[r - strlen(DELETED)] = '\0';
+	return 0;
+}
+
+/* The exe of pid, verified against the TOFU cache; st gets the binary's stat. */
+static int pin_exe(struct ident_cache *c, pid_t pid, char *exe, size_t n, char hex[65],
+		   struct stat *st, struct err *e)
+{
+	char link[64];
+	int fd, ret = -1;
+
+	if (read_exe(pid, exe, n, e) < 0)
+		return -1;
+	snprintf(link, sizeof(link), "/proc/%d/exe", (int)pid);
+	fd = open(link, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return err_set(e, ERR_RUNTIME, 0, "failed to open the binary of process %d: %s",
+			       (int)pid, strerror(errno));
+	if (fstat(fd, st) < 0) {
+		err_set(e, ERR_RUNTIME, 0, "failed to stat binary %s: %s", exe, strerror(errno));
+		goto out;
+	}
+	ret = ident_cache_check(c, exe, fd, hex, e);
+out:
+	close(fd);
+	return ret;
+}
+
+/* ---- socket inode -------------------------------------------------------------------- */
+
+/* An address as IPv6, IPv4 in its mapped form, so both tables and families compare. */
+struct endpoint {
+	unsigned char a[16];
+	uint16_t port;
+};
+
+static int endpoint_of_sockaddr(const struct sockaddr *sa, struct endpoint *ep)
+{
+	memset(ep, 0, sizeof(*ep));
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *s = (const struct sockaddr_in *)sa;
+
+		ep->a[10] = ep->a[11] = 0xff;
+		memcpy(ep->a + 12, &s->sin_addr, 4);
+		ep->port = ntohs(s->sin_port);
+		return 0;
+	}
+	if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *s = (const struct sockaddr_in6 *)sa;
+
+		memcpy(ep->a, &s->sin6_addr, 16);
+		ep->port = ntohs(s->sin6_port);
+		return 0;
+	}
+	return -1;
+}
+
+/* The tables print each 32-bit word of an address as a host-endian number. */
+static void endpoint_of_table(const unsigned char *printed, bool v6, uint16_t port,
+			      struct endpoint *ep)
+{
+	unsigned char *dst = v6 ? ep->a : ep->a + 12;
+	size_t i, words = v6 ? 4 : 1;
+
+	memset(ep, 0, sizeof(*ep));
+	if (!v6)
+		ep->a[10] = ep->a[11] = 0xff;
+	for (i = 0; i < words; i++) {
+		const unsigned char *b = printed + 4 * i;
+		uint32_t w =
+			(uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+
+		memcpy(dst + 4 * i, &w, 4);
+	}
+	ep->port = port;
+}
+
+/* 1 and *ino when found, 0 when not, -1 (errno) when the table cannot be read. */
+static int scan_table(const char *path, bool v6, const struct endpoint *peer,
+		      const struct endpoint *local, uint64_t *ino)
+{
+	FILE *f = fopen(path, "re");
+	char line[512];
+	int found = 0;
+
+	if (!f)
+		return -1;
+	while (!found && fgets(line, sizeof(line), f)) {
+		struct endpoint l, r;
+		struct tcp_entry t;
+
+		if (procnet_parse_line(line, v6, &t) < 0 || !t.inode)
+			continue;
+		endpoint_of_table(t.local_addr, v6, t.local_port, &l);
+		endpoint_of_table(t.remote_addr, v6, t.remote_port, &r);
+		if (!memcmp(&l, peer, sizeof(l)) && !memcmp(&r, local, sizeof(r))) {
+			*ino = t.inode;
+			found = 1;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+int ident_socket_inode(pid_t init_pid, const struct sockaddr *peer, const struct sockaddr *local,
+		       uint64_t *ino, struct err *e)
+{
+	static const char *const tables[] = { "tcp", "tcp6" };
+	struct endpoint p, l;
+	char path[64];
+	size_t i;
+
+	if (endpoint_of_sockaddr(peer, &p) < 0 || endpoint_of_sockaddr(local, &l) < 0)
+		return err_set(e, ERR_INVALID, 0, "failed to resolve peer binary: not a TCP peer");
+	for (i = 0; i < ARRAY_SIZE(tables); i++) {
+		int r;
+
+		snprintf(path, sizeof(path), "/proc/%d/net/%s", (int)init_pid, tables[i]);
+		r = scan_table(path, i == 1, &p, &l, ino);
+		if (r > 0)
+			return 0;
+		if (r < 0 && i == 0)
+			return err_set(e, ERR_UNAVAILABLE, 0,
+				       "cannot read the sandbox's sockets in %s: %s", path,
+				       strerror(errno));
+	}
+	return err_set(e, ERR_NOTFOUND, 0,
+		       "failed to resolve peer binary: no socket in the "
+		       "sandbox matches the connection from port %u",
+		       (unsigned)p.port);
+}
+
+/* ---- socket owners ------------------------------------------------------------------- */
+
+struct owner_scan {
+	pid_t init_pid;
+	char want[48]; /* "socket:[<ino>]" */
+	pid_t *owners;
+	size_t max, n;
+	bool overflow, truncated;
+	pid_t hidden; /* a process whose fd table we may not read */
+};
+
+/* 1 when pid holds the socket, 0 when not (or gone), -1 when its fd table is unreadable. */
+static int holds_socket(pid_t pid, const char *want)
+{
+	char dir[64], link[96], target[64];
+	struct dirent *de;
+	int found = 0;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "/proc/%d/fd", (int)pid);
+	d = opendir(dir);
+	if (!d)
+		return errno == EACCES || errno == EPERM ? -1 : 0;
+	while (!found && (de = readdir(d))) {
+		ssize_t n;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(link, sizeof(link), "%s/%.20s", dir, de->d_name);
+		n = readlink(link, target, sizeof(target) - 1);
+		if (n <= 0)
+			continue;
+		target[n] = '\0';
+		found = !strcmp(target, want);
+	}
+	closedir(d);
+	return found;
+}
+
+static void visit(struct owner_scan *s, pid_t pid)
+{
+	size_t i;
+	int r = holds_socket(pid, s->want);
+
+	/* init is ours and may be non-dumpable; it never holds a caller's socket. */
+	if (r < 0 && pid != s->init_pid && !s->hidden)
+		s->hidden = pid;
+	if (r <= 0)
+		return;
+	for (i = 0; i < s->n; i++)
+		if (s->owners[i] == pid)
+			return;
+	if (s->n < s->max)
+		s->owners[s->n++] = pid;
+	else
+		s->overflow = true;
+}
+
+struct pidq {
+	pid_t *p;
+	size_t len, cap;
+};
+
+static void pidq_push(struct pidq *q, pid_t pid)
+{
+	if (q->len == q->cap) {
+		q->cap = q->cap ? q->cap * 2 : 64;
+		q->p = xreallocarray(q->p, q->cap, sizeof(*q->p));
+	}
+	q->p[q->len++] = pid;
+}
+
+/* Appends the children of every thread of pid. */
+static void push_children(struct owner_scan *s, struct pidq *q, pid_t pid)
+{
+	char path[96];
+	struct dirent *de;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	d = opendir(path);
+	while (d && (de = readdir(d))) {
+		FILE *f;
+		int child;
+
+		if (!isdigit((unsigned char)de->d_name[0]))
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%.20s/children", (int)pid, de->d_name);
+		f = fopen(path, "re");
+		while (f && fscanf(f, "%d", &child) == 1) {
+			if (q->len >= SCAN_MAX) {
+				s->truncated = true;
+				break;
+			}
+			pidq_push(q, child);
+		}
+		if (f)
+			fclose(f);
+	}
+	if (d)
+		closedir(d);
+}
+
+/* Breadth-first through init_pid's descendants: everything in its pid namespace. */
+static void scan_descendants(struct owner_scan *s)
+{
+	struct pidq q = { NULL, 0, 0 };
+	size_t head = 0;
+
+	pidq_push(&q, s->init_pid);
+	while (head < q.len && !s->truncated) {
+		pid_t pid = q.p[head++];
+
+		visit(s, pid);
+		push_children(s, &q, pid);
+	}
+	free(q.p);
+}
+
+static int read_ns(pid_t pid, char *dst, size_t n)
+{
+	char link[64];
+	ssize_t r;
+
+	snprintf(link, sizeof(link), "/proc/%d/ns/pid", (int)pid);
+	r = readlink(link, dst, n - 1);
+	if (r <= 0)
+		return -1;
+	dst[r] = '\0';
+	return 0;
+}
+
+/* Without task/<tid>/children: every process in init_pid's pid namespace. Processes whose
+ * namespace we cannot read are other users' and outside the sandbox. */
+static int scan_namespace(struct owner_scan *s, struct err *e)
+{
+	char ns[64], other[64];
+	struct dirent *de;
+	DIR *d;
+
+	if (read_ns(s->init_pid, ns, sizeof(ns)) < 0)
+		return err_set(e, ERR_UNAVAILABLE, 0,
+			       "cannot read the pid namespace of process %d: %s", (int)s->init_pid,
+			       strerror(errno));
+	d = opendir("/proc");
+	if (!d)
+		return err_set(e, ERR_RUNTIME, 0, "cannot list /proc: %s", strerror(errno));
+	while ((de = readdir(d))) {
+		pid_t pid = (pid_t)atoi(de->d_name);
+
+		if (pid > 0 && read_ns(pid, other, sizeof(other)) == 0 && !strcmp(ns, other))
+			visit(s, pid);
+	}
+	closedir(d);
+	return 0;
+}
+
+static int cmp_pid(const void *a, const void *b)
+{
+	pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int ident_socket_owners(pid_t init_pid, uint64_t ino, pid_t *owners, size_t max, size_t *n,
+			struct err *e)
+{
+	struct owner_scan s = { .init_pid = init_pid, .owners = owners, .max = max };
+	char probe[96];
+
+	*n = 0;
+	snprintf(s.want, sizeof(s.want), "socket:[%llu]", (unsigned long long)ino);
+	snprintf(probe, sizeof(probe), "/proc/%d/task/%d/children", (int)init_pid, (int)init_pid);
+	if (access(probe, R_OK) == 0)
+		scan_descendants(&s);
+	else if (scan_namespace(&s, e) < 0)
+		return -1;
+	/* A hidden process could share the socket, so no owner is provably the only one. */
+	if (s.hidden)
+		return err_set(e, ERR_FORBIDDEN, 0,
+			       "process %d is not dumpable; its sockets cannot be attributed",
+			       (int)s.hidden);
+	if (s.overflow)
+		return err_set(e, ERR_FORBIDDEN, 0,
+			       "ambiguous shared socket ownership (more "
+			       "than %zu processes hold it)",
+			       max);
+	if (s.truncated)
+		return err_set(e, ERR_LIMIT, 0,
+			       "failed to resolve peer binary: more than %d "
+			       "processes in the sandbox",
+			       SCAN_MAX);
+	if (s.n == 0)
+		return err_set(e, ERR_NOTFOUND, 0,
+			       "failed to resolve peer binary: no process in "
+			       "the sandbox holds socket %llu",
+			       (unsigned long long)ino);
+	qsort(owners, s.n, sizeof(*owners), cmp_pid);
+	*n = s.n;
+	return 0;
+}
+
+/* ---- executable mappings ------------------------------------------------------------- */
+
+static int judge_mapping(pid_t pid, const struct ident_map *m, const struct ident_writable *w,
+			 struct err *e)
+{
+	char clean[PATH_MAX];
+	size_t len = strlen(m->path);
+
+	/* anonymous (JIT), [vdso], [vsyscall]: nothing a file put there */
+	if (m->path[0] != '/')
+		return 0;
+	if (str_has_prefix(m->path, "/memfd:"))
+		return err_set(e, ERR_FORBIDDEN, 0,
+			       "process %d maps executable code from memfd %s; " NOT_TRUSTED,
+			       (int)pid, m->path);
+	if (len >= sizeof(clean))
+		return 0;
+	memcpy(clean, m->path, len + 1);
+	/* A deleted file outside the writable paths was replaced by the host (an upgrade). */
+	if (str_has_suffix(clean, DELETED))
+		clean[len - strlen(DELETED)] = '\0';
+	if (ident_writable_match(clean, w))
+		return err_set(e, ERR_FORBIDDEN, 0,
+			       "process %d maps executable code from "
+			       "writable path %s; " NOT_TRUSTED,
+			       (int)pid, m->path);
+	return 0;
+}
+
+int ident_check_maps(pid_t pid, const char *exe, dev_t exe_dev, ino_t exe_ino,
+		     const struct ident_writable *w, struct err *e)
+{
+	char path[64], *line = NULL;
+	size_t cap = 0;
+	int ret = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return err_set(e, ERR_RUNTIME, 0, "cannot read the memory map of process %d: %s",
+			       (int)pid, strerror(errno));
+	while (getline(&line, &cap, f) > 0) {
+		struct ident_map m;
+
+		if (ident_parse_maps_line(line, &m) < 0 || !m.exec)
+			continue;
+		if ((makedev(m.dev_major, m.dev_minor) == exe_dev && m.ino == exe_ino) ||
+		    !strcmp(m.path, exe))
+			continue;
+		if (judge_mapping(pid, &m, w, e) < 0)
+			goto out;
+	}
+	ret = 0;
+out:
+	free(line);
+	fclose(f);
+	return ret;
+}
+
+/* ---- the identity -------------------------------------------------------------------- */
+
+void ident_release(struct ident *id)
+{
+	size_t i;
+
+	for (i = 0; i < id->n_ancestors; i++)
+		free(id->ancestors[i]);
+	for (i = 0; i < id->n_cmdline; i++)
+		free(id->cmdline[i]);
+	id->n_ancestors = id->n_cmdline = 0;
+}
+
+bool ident_same(const struct ident *a, const struct ident *b)
+{
+	size_t i;
+
+	if (strcmp(a->exe, b->exe) || strcmp(a->sha256, b->sha256) ||
+	    a->n_ancestors != b->n_ancestors)
+		return false;
+	for (i = 0; i < a->n_ancestors; i++)
+		if (strcmp(a->ancestors[i], b->ancestors[i]))
+			return false;
+	return true;
+}
+
+/* Parents up to (not including) init_pid, or up to pid 1, each binary verified; pids[] gets
+ * them. The sandbox's init is our own machinery (its exe is a host path, outside the
+ * sandbox): the main process and exec sessions are the top of every chain, as the
+ * reference's entrypoint is. */
+static int walk_ancestors(struct ident_cache *c, pid_t init_pid, struct ident *id, pid_t *pids,
+			  struct err *e)
+{
+	char exe[PATH_MAX], hex[65];
+	pid_t cur = id->pid, ppid;
+	struct stat st;
+
+	while (cur != init_pid && cur != 1 && id->n_ancestors < IDENT_MAX_ANCESTORS) {
+		if (read_ppid(cur, &ppid, e) < 0)
+			return -1;
+		if (ppid <= 0 || ppid == init_pid)
+			break;
+		if (pin_exe(c, ppid, exe, sizeof(exe), hex, &st, e) < 0)
+			return -1;
+		pids[id->n_ancestors] = ppid;
+		id->ancestors[id->n_ancestors++] = xstrdup(exe);
+		cur = ppid;
+	}
+	return 0;
+}
+
+static bool known_path(const struct ident *id, const char *p)
+{
+	size_t i;
+
+	if (!strcmp(id->exe, p))
+		return true;
+	for (i = 0; i < id->n_ancestors; i++)
+		if (!strcmp(id->ancestors[i], p))
+			return true;
+	for (i = 0; i < id->n_cmdline; i++)
+		if (!strcmp(id->cmdline[i], p))
+			return true;
+	return false;
+}
+
+/* Absolute argv entries; best effort, they are only shown in deny reasons. */
+static void add_cmdline_paths(struct ident *id, pid_t pid)
+{
+	char path[64], *buf = xmalloc(CMDLINE_MAX), *p;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+	n = read_small(path, buf, CMDLINE_MAX);
+	for (p = buf; n > 0 && p < buf + n; p += strlen(p) + 1)
+		if (p[0] == '/' && id->n_cmdline < IDENT_MAX_CMDLINE && !known_path(id, p))
+			id->cmdline[id->n_cmdline++] = xstrdup(p);
+	free(buf);
+}
+
+int ident_of_pid(struct ident_cache *c, pid_t init_pid, pid_t pid, const struct ident_writable *w,
+		 struct ident *out, struct err *e)
+{
+	pid_t pids[IDENT_MAX_ANCESTORS];
+	struct stat st;
+	size_t i;
+
+	memset(out, 0, sizeof(*out));
+	out->pid = pid;
+	if (pin_exe(c, pid, out->exe, sizeof(out->exe), out->sha256, &st, e) < 0 ||
+	    ident_check_maps(pid, out->exe, st.st_dev, st.st_ino, w, e) < 0 ||
+	    walk_ancestors(c, init_pid, out, pids, e) < 0) {
+		ident_release(out);
+		return -1;
+	}
+	add_cmdline_paths(out, pid);
+	/* init's argv is the supervisor's (host paths), not the workload's */
+	for (i = 0; i < out->n_ancestors && pids[i] != init_pid; i++)
+		add_cmdline_paths(out, pids[i]);
+	return 0;
+}
+
+/* Every owner must be the same identity; the lowest pid is reported. */
+static int identify_owners(struct ident_cache *c, pid_t init_pid, const pid_t *owners, size_t n,
+			   const struct ident_writable *w, struct ident *out, struct err *e)
+{
+	struct ident other;
+	size_t i;
+	bool same;
+
+	if (ident_of_pid(c, init_pid, owners[0], w, out, e) < 0)
+		return -1;
+	for (i = 1; i < n; i++) {
+		if (ident_of_pid(c, init_pid, owners[i], w, &other, e) < 0)
+			goto fail;
+		same = ident_same(out, &other);
+		ident_release(&other);
+		if (!same) {
+			err_set(e, ERR_FORBIDDEN, 0, "ambiguous shared socket ownership");
+			goto fail;
+		}
+	}
+	return 0;
+fail:
+	ident_release(out);
+	return -1;
+}
+
+int ident_lookup(struct ident_cache *c, pid_t init_pid, int conn_fd, const struct ident_writable *w,
+		 struct ident *out, struct err *e)
+{
+	struct sockaddr_storage peer, local;
+	socklen_t plen = sizeof(peer), llen = sizeof(local);
+	pid_t owners[IDENT_MAX_OWNERS];
+	uint64_t ino;
+	size_t n;
+
+	memset(out, 0, sizeof(*out));
+	if (init_pid <= 0)
+		return err_set(e, ERR_UNAVAILABLE, 0, "entrypoint process not yet spawned");
+	if (getpeername(conn_fd, (struct sockaddr *)&peer, &plen) < 0 ||
+	    getsockname(conn_fd, (struct sockaddr *)&local, &llen) < 0)
+		return err_set(e, ERR_RUNTIME, 0, "failed to resolve peer binary: %s",
+			       strerror(errno));
+	if (ident_socket_inode(init_pid, (struct sockaddr *)&peer, (struct sockaddr *)&local, &ino,
+			       e) < 0 ||
+	    ident_socket_owners(init_pid, ino, owners, IDENT_MAX_OWNERS, &n, e) < 0)
+		return -1;
+	return identify_owners(c, init_pid, owners, n, w, out, e);
+}

@@ -1,0 +1,319 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * The proxy's accept loop and the life of one connection (reference/supervisor.md §4.1,
+ * §4.2): read the head (8 KiB), identify the caller, decide (L4), resolve and validate the
+ * destination (SSRF), dial exactly the validated addresses, then relay. One thread per
+ * connection: the decision scans /proc and hashes binaries, which must not stall others.
+ */
+#include "proxy_int.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "lib/err.h"
+#include "lib/http.h"
+#include "lib/log.h"
+#include "lib/util.h"
+#include "lib/xalloc.h"
+
+#define PROXY_MAX_CONNS 1024
+#define PROXY_STACK (256 * 1024)
+
+static pthread_mutex_t ident_lock = PTHREAD_MUTEX_INITIALIZER; /* the TOFU cache */
+static int live_conns; /* under ident_lock */
+
+static void deny(struct conn *c, const char *path, const char *reason)
+{
+	log_decision(c, "DENIED", path ? "HTTP:FORWARD" : "NET:OPEN", reason);
+	reply_policy_denied(c, path, reason);
+}
+
+static int identify(struct conn *c, const char *path)
+{
+	const struct proxy_cfg *cfg = c->px->cfg;
+	struct ident_writable w = { cfg->writable, cfg->n_writable };
+	struct err e = ERR_INIT;
+	int r;
+
+	pthread_mutex_lock(&ident_lock);
+	r = ident_lookup(c->px->idc, cfg->init_pid, c->cfd, &w, &c->id, &e);
+	pthread_mutex_unlock(&ident_lock);
+	if (r < 0) {
+		deny(c, path, e.msg);
+		return -1;
+	}
+	c->identified = true;
+	c->in.exe = c->id.exe;
+	c->in.ancestors = (const char *const *)c->id.ancestors;
+	c->in.n_ancestors = c->id.n_ancestors;
+	c->in.cmdline = (const char *const *)c->id.cmdline;
+	c->in.n_cmdline = c->id.n_cmdline;
+	return 0;
+}
+
+/* Identity, quarantine, L4 rules: 0 allowed, -1 denied (answered). */
+static int decide(struct conn *c, const char *path)
+{
+	c->in.host = c->host;
+	c->in.port = c->port;
+	c->in.identity_relaxed = c->px->cfg->identity_relaxed;
+	if (!c->in.identity_relaxed && identify(c, path) < 0)
+		return -1;
+	if (c->gen->quarantine) {
+		deny(c, path, c->gen->quarantine);
+		return -1;
+	}
+	if (pol_eval_l4(&c->gen->pol, &c->in, &c->l4) < 0 || !c->l4.allow) {
+		deny(c, path, c->l4.reason.p);
+		return -1;
+	}
+	return 0;
+}
+
+/* Resolution, SSRF validation, dial: 0 connected, -1 refused (answered). */
+static int reach(struct conn *c, const char *what)
+{
+	struct pol_addr addrs[PROXY_MAX_ADDRS];
+	struct buf why = BUF_INIT;
+	enum pol_ssrf_kind kind;
+	size_t n = 0;
+	int ret = -1;
+
+	if (proxy_resolve(c, addrs, &n, &why) < 0) {
+		log_decision(c, "DENIED", what, why.p);
+		reply_json_error(c, 502, "upstream_unreachable", why.p);
+		goto out;
+	}
+	kind = pol_check_destination(&c->l4, c->host, c->port, addrs, n, NULL, &why);
+	if (kind != POL_SSRF_OK) {
+		log_decision(c, "DENIED", what, why.p);
+		reply_ssrf_denied(c, kind);
+		goto out;
+	}
+	if (proxy_dial(c, addrs, n, &why) < 0) {
+		log_decision(c, "FAILED", what, why.p);
+		reply_json_error(c, 502, "upstream_unreachable", why.p);
+		goto out;
+	}
+	if (gen_stale(c->px, c->gen)) { /* reloaded while we set up: decide again */
+		log_decision(c, "DENIED", what, "the policy changed while the connection was set up");
+		reply_json_error(c, 503, "policy_reloaded", "the policy changed; retry");
+		goto out;
+	}
+	ret = 0;
+out:
+	buf_release(&why);
+	return ret;
+}
+
+/* Inside an allowed tunnel to an L7 endpoint: plain HTTP is inspected; TLS cannot be yet
+ * (no TLS termination in this version) and is refused rather than passed unchecked. */
+static void tunnel_l7(struct conn *c)
+{
+	struct pollfd p = { c->cfd, POLLIN, 0 };
+	char first[8];
+	ssize_t n;
+
+	if (!c->early.len) {
+		if (poll(&p, 1, PROXY_HEAD_TIMEOUT_MS) <= 0)
+			return;
+		n = recv(c->cfd, first, sizeof(first), MSG_PEEK);
+		if (n <= 0)
+			return;
+	} else {
+		n = (ssize_t)(c->early.len < sizeof(first) ? c->early.len : sizeof(first));
+		memcpy(first, c->early.p, (size_t)n);
+	}
+	if (first[0] == 0x16) {
+		log_decision(c, "DENIED", "NET:TLS",
+			     "TLS to an endpoint with L7 rules needs TLS termination, which this "
+			     "version does not do; the tunnel is refused instead of passed unchecked");
+		return;
+	}
+	if (memchr(first, ' ', (size_t)n) == NULL && n == (ssize_t)sizeof(first)) {
+		log_decision(c, "DENIED", "NET:L7", "unsupported protocol on an L7 endpoint");
+		reply_json_error(c, 403, "unsupported_l7_protocol",
+				 "the endpoint has L7 rules and the tunnel does not carry HTTP/1.x");
+		return;
+	}
+	relay_http(c, NULL);
+}
+
+static bool tls_skip(const struct conn *c)
+{
+	return c->l4.n_ext && !strcmp(c->l4.ext[0]->tls, "skip");
+}
+
+static void handle_connect(struct conn *c, const struct http_msg *m)
+{
+	struct err e = ERR_INIT;
+	static const char established[] = "HTTP/1.1 200 Connection Established\r\n\r\n";
+
+	c->method = "CONNECT";
+	if (url_parse_authority(m->target, strlen(m->target), true, c->host, &c->ipv6, &c->port,
+				&e) < 0) {
+		reply_text(c, 400, "invalid CONNECT target");
+		return;
+	}
+	if (decide(c, NULL) < 0 || reach(c, "NET:OPEN") < 0)
+		return;
+	log_decision(c, "ALLOWED", "NET:OPEN", "");
+	if (send(c->cfd, established, sizeof(established) - 1, MSG_NOSIGNAL) < 0)
+		return;
+	if (pol_l4_needs_l7(&c->l4) && !tls_skip(c))
+		tunnel_l7(c);
+	else
+		relay_raw(c);
+}
+
+static void handle_forward(struct conn *c, struct http_parser *p)
+{
+	const struct http_msg *m = &p->msg;
+	struct url u = URL_INIT;
+	struct err e = ERR_INIT;
+
+	c->method = m->method;
+	if (str_has_prefix(m->target, "https://") || str_has_prefix(m->target, "HTTPS://")) {
+		reply_text(c, 400, "Use CONNECT for HTTPS URLs");
+		goto out;
+	}
+	if (m->form != HTTP_FORM_ABSOLUTE || url_parse(&u, m->target, &e) < 0) {
+		reply_text(c, 400, "this is a proxy: send absolute-form http:// URLs or CONNECT");
+		goto out;
+	}
+	snprintf(c->host, sizeof(c->host), "%s", u.host);
+	c->ipv6 = u.ipv6;
+	c->port = u.port;
+	if (decide(c, u.path) < 0 || reach(c, "HTTP:FORWARD") < 0)
+		goto out;
+	log_decision(c, "ALLOWED", "HTTP:FORWARD", "");
+	relay_http(c, p);
+out:
+	url_release(&u);
+}
+
+/* The first head, bounded by the proxy's 8 KiB limit (431 beyond it). */
+static int read_first_head(struct conn *c, struct http_parser *p)
+{
+	struct err e = ERR_INIT;
+	char chunk[4096];
+
+	for (;;) {
+		ssize_t n = recv(c->cfd, chunk, sizeof(chunk), 0);
+		size_t used = 0;
+		int r;
+
+		if (n <= 0)
+			return -1;
+		r = http_parse_head(p, chunk, (size_t)n, &used, &e);
+		if (r == HTTP_DONE) {
+			buf_add(&c->early, chunk + used, (size_t)n - used);
+			return 0;
+		}
+		if (r == HTTP_ERROR) {
+			reply_status(c, http_parser_status(p));
+			return -1;
+		}
+	}
+}
+
+static void *conn_main(void *arg)
+{
+	struct conn *c = arg;
+	struct http_limits lim = HTTP_LIMITS_PROXY;
+	struct http_parser p;
+	struct timeval tv = { PROXY_HEAD_TIMEOUT_MS / 1000, 0 };
+
+	http_parser_init(&p, HTTP_REQUEST, &lim);
+	setsockopt(c->cfd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (read_first_head(c, &p) == 0) {
+		tv.tv_sec = 0;
+		setsockopt(c->cfd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		c->gen = gen_get(c->px);
+		if (!strcmp(p.msg.method, "CONNECT"))
+			handle_connect(c, &p.msg);
+		else
+			handle_forward(c, &p);
+	}
+	http_parser_release(&p);
+	if (c->ufd >= 0)
+		close(c->ufd);
+	close(c->cfd);
+	if (c->identified)
+		ident_release(&c->id);
+	pol_l4_decision_release(&c->l4);
+	buf_release(&c->early);
+	gen_put(c->px, c->gen);
+	free(c);
+	pthread_mutex_lock(&ident_lock);
+	live_conns--;
+	pthread_mutex_unlock(&ident_lock);
+	return NULL;
+}
+
+static void start_conn(struct proxy *px, int fd, pthread_attr_t *attr)
+{
+	struct conn *c = xcalloc(1, sizeof(*c));
+	pthread_t t;
+	bool full;
+
+	pthread_mutex_lock(&ident_lock);
+	full = live_conns >= PROXY_MAX_CONNS;
+	if (!full)
+		live_conns++;
+	pthread_mutex_unlock(&ident_lock);
+	c->px = px;
+	c->cfd = fd;
+	c->ufd = -1;
+	c->early = (struct buf)BUF_INIT;
+	pol_l4_decision_init(&c->l4);
+	if (full || pthread_create(&t, attr, conn_main, c) != 0) {
+		log_warn("proxy", "too many connections: one refused", NULL);
+		pol_l4_decision_release(&c->l4);
+		close(fd);
+		free(c);
+		if (!full) {
+			pthread_mutex_lock(&ident_lock);
+			live_conns--;
+			pthread_mutex_unlock(&ident_lock);
+		}
+	}
+}
+
+int proxy_run(const struct proxy_cfg *cfg, struct err *e)
+{
+	struct proxy px = { .cfg = cfg };
+	pthread_attr_t attr;
+	int64_t next_poll = 0;
+
+	px.idc = ident_cache_new();
+	if (!px.idc || proxy_policy_init(&px) < 0)
+		return err_set(e, ERR_RUNTIME, 0, "cannot start the proxy");
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, PROXY_STACK);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	for (;;) {
+		struct pollfd p = { cfg->listen_fd, POLLIN, 0 };
+		int fd;
+
+		if (now_mono_ms() >= next_poll) {
+			proxy_policy_poll(&px);
+			next_poll = now_mono_ms() + 1000;
+		}
+		if (poll(&p, 1, 1000) < 0 && errno != EINTR)
+			return err_sys(e, ERR_RUNTIME, "proxy listener failed");
+		if (!(p.revents & POLLIN))
+			continue;
+		fd = accept4(cfg->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd >= 0)
+			start_conn(&px, fd, &attr);
+		else if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+			usleep(100000); /* EMFILE and friends: back off */
+	}
+}

@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Name resolution by the proxy only (reference/policy.md §4.5): an IP literal is itself;
+ * else the sandbox's own /etc/hosts (through /proc/<pid 1>/root); else the system
+ * resolver. The dial then uses exactly the addresses that were validated, never a second
+ * lookup.
+ */
+#include "proxy_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "lib/util.h"
+
+static void add_addr(struct pol_addr *addrs, size_t *n, const struct pol_addr *a)
+{
+	size_t i;
+
+	for (i = 0; i < *n; i++)
+		if (addrs[i].v6 == a->v6 && !memcmp(addrs[i].a, a->a, a->v6 ? 16 : 4))
+			return;
+	if (*n < PROXY_MAX_ADDRS)
+		addrs[(*n)++] = *a;
+}
+
+/* "IP name alias..." lines of the sandbox's /etc/hosts; '#' starts a comment. */
+static void from_sandbox_hosts(struct conn *c, struct pol_addr *addrs, size_t *n)
+{
+	char path[64], line[1024];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%ld/root/etc/hosts", (long)c->px->cfg->init_pid);
+	f = fopen(path, "re");
+	while (f && fgets(line, sizeof(line), f)) {
+		char *save = NULL, *ip, *name;
+		struct pol_addr a;
+
+		line[strcspn(line, "#\n")] = '\0';
+		ip = strtok_r(line, " \t", &save);
+		if (!ip || pol_addr_parse(ip, &a) < 0)
+			continue;
+		while ((name = strtok_r(NULL, " \t", &save)))
+			if (!strcasecmp(name, c->host))
+				add_addr(addrs, n, &a);
+	}
+	if (f)
+		fclose(f);
+}
+
+static int from_resolver(struct conn *c, struct pol_addr *addrs, size_t *n, struct buf *why)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res = NULL, *ai;
+	int r = getaddrinfo(c->host, NULL, &hints, &res);
+
+	if (r != 0) {
+		buf_addf(why, "DNS resolution failed for %s: %s", c->host, gai_strerror(r));
+		return -1;
+	}
+	for (ai = res; ai; ai = ai->ai_next) {
+		struct pol_addr a = { 0 };
+
+		if (ai->ai_family == AF_INET) {
+			memcpy(a.a, &((struct sockaddr_in *)ai->ai_addr)->sin_addr, 4);
+		} else if (ai->ai_family == AF_INET6) {
+			a.v6 = true;
+			memcpy(a.a, &((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr, 16);
+		} else {
+			continue;
+		}
+		add_addr(addrs, n, &a);
+	}
+	freeaddrinfo(res);
+	return 0;
+}
+
+int proxy_resolve(struct conn *c, struct pol_addr *addrs, size_t *n, struct buf *why)
+{
+	struct pol_addr a;
+
+	*n = 0;
+	if (pol_addr_parse(c->host, &a) == 0) {
+		addrs[(*n)++] = a;
+		return 0;
+	}
+	from_sandbox_hosts(c, addrs, n);
+	if (!*n && from_resolver(c, addrs, n, why) < 0)
+		return -1;
+	if (!*n) {
+		buf_addf(why, "DNS resolution returned no addresses for %s", c->host);
+		return -1;
+	}
+	return 0;
+}
+
+static socklen_t to_sockaddr(const struct pol_addr *a, uint16_t port, struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (a->v6) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(port);
+		memcpy(&s6->sin6_addr, a->a, 16);
+		return sizeof(*s6);
+	}
+	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+
+	s4->sin_family = AF_INET;
+	s4->sin_port = htons(port);
+	memcpy(&s4->sin_addr, a->a, 4);
+	return sizeof(*s4);
+}
+
+/* One address, non-blocking connect bounded by the dial timeout; returns the fd or -1. */
+static int dial_one(const struct pol_addr *a, uint16_t port, int *err)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = to_sockaddr(a, port, &ss);
+	int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0), one = 1;
+	struct pollfd p;
+	socklen_t elen = sizeof(*err);
+
+	if (fd < 0) {
+		*err = errno;
+		return -1;
+	}
+	if (connect(fd, (struct sockaddr *)&ss, len) < 0 && errno != EINPROGRESS) {
+		*err = errno;
+		goto fail;
+	}
+	p = (struct pollfd){ fd, POLLOUT, 0 };
+	if (poll(&p, 1, PROXY_DIAL_TIMEOUT_MS) <= 0) {
+		*err = ETIMEDOUT;
+		goto fail;
+	}
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, err, &elen) < 0 || *err) {
+		if (!*err)
+			*err = errno;
+		goto fail;
+	}
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	return fd;
+fail:
+	close(fd);
+	return -1;
+}
+
+int proxy_dial(struct conn *c, const struct pol_addr *addrs, size_t n, struct buf *why)
+{
+	int err = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		c->ufd = dial_one(&addrs[i], c->port, &err);
+		if (c->ufd >= 0)
+			return 0;
+	}
+	buf_addf(why, "cannot connect to %s:%u: %s", c->host, c->port, strerror(err));
+	return -1;
+}

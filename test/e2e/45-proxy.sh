@@ -1,0 +1,263 @@
+# shellcheck shell=bash
+# The egress proxy end to end (issue 5): real sandboxes, the real proxy, a real upstream in a
+# network namespace the test made (lib_net.sh). Allowed by exact binary, ancestor and glob;
+# denied for other, copied and replaced binaries; SSRF denials; L7 REST rules on plain HTTP;
+# TLS passed through untouched on L4 endpoints; live `policy set`; decisions in the log.
+
+source "$ROOT/test/e2e/lib_net.sh"
+
+pgw() {
+	export OPENSHELL_GATEWAY_PORT
+	OPENSHELL_GATEWAY_PORT=$(free_port)
+}
+
+pend() { "$OPENSHELL" gateway stop >/dev/null 2>&1 || true; }
+
+# in_sb POLICY SCRIPT: runs SCRIPT in a new --no-keep sandbox with POLICY (a file name).
+in_sb() {
+	run openshell sandbox create --no-keep --policy "$1" -- /bin/sh -c "$2"
+}
+
+write_policy() { # write_policy FILE: the YAML on stdin
+	cat >"$1"
+}
+
+body_curl_allowed_by_exact_binary_python_denied() {
+	pgw
+	write_policy "$T/p.yaml" <<'Y'
+version: 1
+network_policies:
+  upstream:
+    endpoints:
+      - { host: api.test, port: 80 }
+    binaries:
+      - { path: /usr/bin/curl }
+Y
+	in_sb "$T/p.yaml" 'curl -s http://api.test/hello; echo "rc=$?";
+		python3 -c "import urllib.request as u
+try:
+    u.urlopen(\"http://api.test/py\")
+    print(\"py ALLOWED\")
+except Exception as e:
+    print(\"py\", e.code, e.read().decode())"'
+	expect_rc 0
+	expect_out "GET /hello host=api.test body=0"
+	expect_out "rc=0"
+	expect_out "py 403"
+	expect_out '"error":"policy_denied"'
+	expect_no_out "py ALLOWED"
+	pend
+}
+t_curl_allowed_by_exact_binary_python_denied() { lab_run body_curl_allowed_by_exact_binary_python_denied; }
+
+body_connect_tunnel_passes_tls_untouched() {
+	pgw
+	write_policy "$T/p.yaml" <<'Y'
+version: 1
+network_policies:
+  tls:
+    endpoints:
+      - { host: api.test, port: 443 }
+    binaries:
+      - { path: /usr/bin/curl }
+Y
+	in_sb "$T/p.yaml" 'curl -sk https://api.test/secure; echo "rc=$?"; curl -s -o /dev/null -w "%{http_code}\n" -k https://other.test/'
+	expect_rc 0
+	expect_out "GET /secure host=api.test body=0"
+	expect_out "rc=0"
+	expect_out_line "403"
+	pend
+}
+t_connect_tunnel_passes_tls_untouched() { lab_run body_connect_tunnel_passes_tls_untouched; }
+
+body_ancestors_and_globs_grant_copies_do_not() {
+	pgw
+	write_policy "$T/p.yaml" <<'Y'
+version: 1
+network_policies:
+  by_ancestor:
+    endpoints:
+      - { host: api.test, port: 80 }
+    binaries:
+      - { path: /usr/bin/python3* }
+  by_glob:
+    endpoints:
+      - { host: api.test, port: 8080 }
+    binaries:
+      - { path: "/usr/bin/*" }
+Y
+	in_sb "$T/p.yaml" '
+		python3 -c "import subprocess; subprocess.run([\"curl\", \"-s\", \"http://api.test/via-parent\"])"
+		curl -s -o /dev/null -w "direct %{http_code}\n" http://api.test/direct
+		curl -s http://api.test:8080/glob
+		cp /usr/bin/curl /tmp/curl && /tmp/curl -s -o /dev/null -w "copy %{http_code}\n" http://api.test:8080/copy'
+	expect_rc 0
+	expect_out "GET /via-parent host=api.test body=0"
+	expect_out_line "direct 403"
+	expect_out "GET /glob host=api.test:8080 body=0"
+	expect_out_line "copy 403"
+	pend
+}
+t_ancestors_and_globs_grant_copies_do_not() { lab_run body_ancestors_and_globs_grant_copies_do_not; }
+
+body_a_replaced_binary_fails_the_integrity_check() {
+	pgw
+	write_policy "$T/p.yaml" <<'Y'
+version: 1
+network_policies:
+  tools:
+    endpoints:
+      - { host: api.test, port: 80 }
+    binaries:
+      - { path: "/sandbox/bin/*" }
+Y
+	run openshell sandbox create --detach --name tofu --policy "$T/p.yaml" -- sleep 300
+	expect_rc 0
+	run openshell sandbox exec -n tofu -- /bin/sh -c 'mkdir -p bin && cp /usr/bin/curl bin/fetch &&
+		bin/fetch -s http://api.test/first'
+	expect_out "GET /first host=api.test"
+	# the same path with other contents (one byte appended: still a working curl)
+	run openshell sandbox exec -n tofu -- /bin/sh -c 'cp /usr/bin/curl bin/new && printf x >>bin/new &&
+		mv bin/new bin/fetch && bin/fetch -s http://api.test/second'
+	expect_out "binary integrity check failed: Binary integrity violation: /sandbox/bin/fetch hash changed"
+	"$OPENSHELL" sandbox delete tofu >/dev/null
+	pend
+}
+t_a_replaced_binary_fails_the_integrity_check() { lab_run body_a_replaced_binary_fails_the_integrity_check; }
+
+body_ssrf_denials() {
+	pgw
+	write_policy "$T/p.yaml" <<'Y'
+version: 1
+network_policies:
+  lo:
+    endpoints:
+      - { host: lo.test, port: 80 }
+      - { host: meta.test, port: 80 }
+      - { host: "*.corp.test", port: 80 }
+      - { host: k8s.test, port: 6443, allowed_ips: ["10.207.0.0/24"] }
+    binaries:
+      - { path: /usr/bin/curl }
+Y
+	in_sb "$T/p.yaml" 'for u in http://lo.test/ http://meta.test/ http://x.corp.test/ http://k8s.test:6443/; do
+		curl -s "$u"; echo; done'
+	expect_rc 0
+	expect_out '{"detail":"GET lo.test:80 blocked: internal address","error":"ssrf_denied"}'
+	expect_out '{"detail":"GET meta.test:80 blocked: internal address","error":"ssrf_denied"}'
+	expect_out '{"detail":"GET x.corp.test:80 blocked: internal address","error":"ssrf_denied"}'
+	expect_out '"error":"ssrf_denied"'
+	expect_no_out "GET / host="
+	run openshell logs
+	expect_out "resolves to always-blocked address 127.0.0.1"
+	expect_out "port 6443 is a blocked control-plane port"
+	pend
+}
+t_ssrf_denials() { lab_run body_ssrf_denials; }
+
+body_l7_rest_rules_on_plain_http() {
+	pgw
+	write_policy "$T/p.yaml" <<'Y'
+version: 1
+network_policies:
+  api:
+    endpoints:
+      - host: api.test
+        port: 80
+        protocol: rest
+        enforcement: enforce
+        access: read-only
+        deny_rules: [{ method: GET, path: "/secret/**" }]
+    binaries:
+      - { path: /usr/bin/curl }
+Y
+	in_sb "$T/p.yaml" 'curl -s http://api.test/repos/a; curl -s -X POST -d x=1 http://api.test/repos/a; echo;
+		curl -s -D - http://api.test/secret/key; echo;
+		curl -s "http://api.test/public/%2e%2e/ok"'
+	expect_rc 0
+	expect_out "GET /repos/a host=api.test body=0"
+	expect_out '"detail":"POST /repos/a not permitted by policy","error":"policy_denied"'
+	expect_out '"layer":"l7"'
+	expect_out "X-OpenShell-Policy: api"
+	expect_out '"detail":"GET /secret/key blocked by deny rule"'
+	expect_out "GET /ok host=api.test"
+	expect_no_out "POST /repos/a host="
+	pend
+}
+t_l7_rest_rules_on_plain_http() { lab_run body_l7_rest_rules_on_plain_http; }
+
+body_live_policy_set_opens_then_closes_access() {
+	pgw
+	write_policy "$T/open.yaml" <<'Y'
+version: 1
+network_policies:
+  upstream:
+    endpoints:
+      - { host: api.test, port: 80 }
+    binaries:
+      - { path: /usr/bin/curl }
+Y
+	run openshell sandbox create --detach --name live -- sleep 300
+	expect_rc 0
+	run openshell sandbox exec -n live -- curl -s -o /dev/null -w "%{http_code}\n" http://api.test/
+	expect_out_line "403"
+	run openshell policy set live --policy "$T/open.yaml" --wait --timeout 20
+	expect_rc 0
+	expect_out "Policy version 1 submitted"
+	expect_out "Policy version 1 loaded"
+	run openshell sandbox exec -n live -- curl -s http://api.test/now-open
+	expect_out "GET /now-open host=api.test"
+	run openshell policy set live --policy "$T/open.yaml"
+	expect_out "Policy unchanged"
+	printf 'version: 1\n' >"$T/closed.yaml"
+	run openshell policy set live --policy "$T/closed.yaml" --wait --timeout 20
+	expect_rc 0
+	run openshell sandbox exec -n live -- curl -s -o /dev/null -w "%{http_code}\n" http://api.test/
+	expect_out_line "403"
+	run openshell policy list live
+	expect_out "VERSION"
+	expect_out "LOADED"
+	expect_out "SUPERSEDED"
+	run openshell policy get live --rev 1 -o json
+	python3 -c 'import json,sys; v=json.load(sys.stdin); assert v["version"]==1 and "api.test" in v["policy"], v' \
+		<"$T/.out" || fail "policy get json"
+	printf 'version: 1\nfilesystem_policy: {read_only: [/usr]}\n' >"$T/static.yaml"
+	run openshell policy set live --policy "$T/static.yaml"
+	expect_rc 1
+	"$OPENSHELL" sandbox delete live >/dev/null
+	pend
+}
+t_live_policy_set_opens_then_closes_access() { lab_run body_live_policy_set_opens_then_closes_access; }
+
+body_a_reload_closes_open_tunnels() {
+	pgw
+	write_policy "$T/open.yaml" <<'Y'
+version: 1
+network_policies:
+  upstream:
+    endpoints:
+      - { host: api.test, port: 80 }
+    binaries:
+      - { path: /usr/bin/python3* }
+Y
+	run openshell sandbox create --detach --name hold --policy "$T/open.yaml" -- sleep 300
+	expect_rc 0
+	# a CONNECT tunnel held open; it must be closed when the policy changes
+	"$OPENSHELL" sandbox exec -n hold -- python3 -c '
+import socket, time
+s = socket.create_connection(("127.0.0.1", 3128))
+s.sendall(b"CONNECT api.test:80 HTTP/1.1\r\nHost: api.test:80\r\n\r\n")
+print(s.recv(100).decode().splitlines()[0], flush=True)
+s.settimeout(30)
+t = time.time()
+print("closed" if s.recv(100) == b"" else "data", flush=True)' >"$T/hold.out" 2>&1 &
+	sleep 1
+	printf 'version: 1\n' >"$T/closed.yaml"
+	run openshell policy set hold --policy "$T/closed.yaml" --wait --timeout 20
+	expect_rc 0
+	wait
+	grep -q "200 Connection Established" "$T/hold.out" || fail "no tunnel: $(cat "$T/hold.out")"
+	grep -q "^closed" "$T/hold.out" || fail "the tunnel stayed open: $(cat "$T/hold.out")"
+	"$OPENSHELL" sandbox delete hold >/dev/null
+	pend
+}
+t_a_reload_closes_open_tunnels() { lab_run body_a_reload_closes_open_tunnels; }

@@ -1,0 +1,665 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* procident: pure parsers, the TOFU cache, and lookups against real child processes that
+ * connect to a listener of ours (this process plays the sandbox's init). */
+#include "unit.h"
+#include "../../lib/procident.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char *const sleep_argv[] = { "/bin/sleep", "30", NULL };
+
+/* ---- helpers ------------------------------------------------------------------------- */
+
+static int listen_lo(uint16_t *port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(fd, 8) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&a, &len) < 0)
+		return -1;
+	*port = ntohs(a.sin_port);
+	return fd;
+}
+
+/* Not close-on-exec: the exec'd program keeps holding the socket. */
+static int connect_lo(uint16_t port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+				 .sin_port = htons(port) };
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0)
+		return -1;
+	return fd;
+}
+
+static void exec_sleep(void)
+{
+	execv(sleep_argv[0], (char *const *)sleep_argv);
+	_exit(127);
+}
+
+static void self_exe(char *dst, size_t n)
+{
+	ssize_t r = readlink("/proc/self/exe", dst, n - 1);
+
+	dst[r > 0 ? r : 0] = '\0';
+}
+
+/* Waits (up to 5 s) until pid runs something other than this test binary. */
+static void wait_exec(pid_t pid)
+{
+	char me[PATH_MAX], link[64], now[PATH_MAX];
+	struct timespec ts = { 0, 10 * 1000 * 1000 };
+	int i;
+
+	self_exe(me, sizeof(me));
+	snprintf(link, sizeof(link), "/proc/%d/exe", (int)pid);
+	for (i = 0; i < 500; i++) {
+		ssize_t r = readlink(link, now, sizeof(now) - 1);
+
+		if (r > 0 && (now[r] = '\0', strcmp(now, me)))
+			return;
+		nanosleep(&ts, NULL);
+	}
+}
+
+static pid_t read_pid(int fd)
+{
+	pid_t p = 0;
+
+	return read(fd, &p, sizeof(p)) == sizeof(p) ? p : 0;
+}
+
+static void kill_group(pid_t pgid)
+{
+	kill(-pgid, SIGKILL);
+	waitpid(pgid, NULL, 0);
+}
+
+static void sha256sum(const char *path, char out[65])
+{
+	char cmd[PATH_MAX + 32];
+	FILE *p;
+
+	out[0] = '\0';
+	snprintf(cmd, sizeof(cmd), "sha256sum '%s'", path);
+	p = popen(cmd, "r");
+	if (!p)
+		return;
+	if (fscanf(p, "%64s", out) != 1)
+		out[0] = '\0';
+	pclose(p);
+}
+
+static int copy_file(const char *from, const char *to)
+{
+	char cmd[2 * PATH_MAX + 16];
+
+	snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", from, to);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+/* ---- pure parsers -------------------------------------------------------------------- */
+
+TEST(procident_parse_ppid)
+{
+	pid_t p = 0;
+
+	CHECK_INT(ident_parse_ppid("Name:\tsleep\nUmask:\t0022\nState:\tS\nTgid:\t7\nNgid:\t0\n"
+				   "Pid:\t7\nPPid:\t4242\nTracerPid:\t0\n",
+				   &p),
+		  0);
+	CHECK_INT(p, 4242);
+	CHECK_INT(ident_parse_ppid("PPid:\t0\n", &p), 0);
+	CHECK_INT(p, 0);
+	CHECK_INT(ident_parse_ppid("Name:\tx\nTracerPid:\t5\n", &p), -1);
+	CHECK_INT(ident_parse_ppid("Name:\tx\nPPid:\tabc\n", &p), -1);
+	CHECK_INT(ident_parse_ppid("Name:\tx\nPPid:\t12x\n", &p), -1);
+	CHECK_INT(ident_parse_ppid("Name:\tx\nPPid:\t99999999999\n", &p), -1);
+}
+
+TEST(procident_parse_maps_line)
+{
+	char l1[] = "55e3ef6e8000-55e3ef6ed000 r-xp 00002000 fe:00 248056                     "
+		    "/usr/bin/sleep\n";
+	char l2[] = "7f6416975000-7f6416977000 r-xp 00000000 00:00 0                          "
+		    "[vdso]\n";
+	char l3[] = "7f0000000000-7f0000001000 rwxp 00000000 00:00 0 \n";
+	char l4[] =
+		"7f0bb1862000-7f0bb1863000 r-xp 00001000 00:29 13      /tmp/lib x.so (deleted)\n";
+	char l5[] = "7f0bb1862000-7f0bb1863000 r--p 00001000 103:0a 13 /memfd:jit (deleted)";
+	char l6[] = "garbage line\n";
+	struct ident_map m;
+
+	CHECK_INT(ident_parse_maps_line(l1, &m), 0);
+	CHECK(m.exec);
+	CHECK_INT(m.dev_major, 0xfe);
+	CHECK_INT(m.dev_minor, 0);
+	CHECK_INT(m.ino, 248056);
+	CHECK_STR(m.path, "/usr/bin/sleep");
+	CHECK_INT(ident_parse_maps_line(l2, &m), 0);
+	CHECK_STR(m.path, "[vdso]");
+	CHECK_INT(ident_parse_maps_line(l3, &m), 0);
+	CHECK(m.exec);
+	CHECK_STR(m.path, "");
+	CHECK_INT(ident_parse_maps_line(l4, &m), 0);
+	CHECK_STR(m.path, "/tmp/lib x.so (deleted)");
+	CHECK_INT(m.dev_minor, 0x29);
+	CHECK_INT(ident_parse_maps_line(l5, &m), 0);
+	CHECK(!m.exec);
+	CHECK_INT(m.dev_major, 0x103);
+	CHECK_INT(m.dev_minor, 0x0a);
+	CHECK_STR(m.path, "/memfd:jit (deleted)");
+	CHECK_INT(ident_parse_maps_line(l6, &m), -1);
+}
+
+TEST(procident_writable_match)
+{
+	const char *const paths[] = { "/sandbox/", "/tmp", "/dev/shm" };
+	struct ident_writable w = { paths, 3 }, all = { (const char *const[]){ "/" }, 1 };
+
+	CHECK_STR(ident_writable_match("/tmp/x.so", &w), "/tmp");
+	CHECK_STR(ident_writable_match("/tmp", &w), "/tmp");
+	CHECK_STR(ident_writable_match("/sandbox/.venv/lib/a.so", &w), "/sandbox/");
+	CHECK(!ident_writable_match("/tmpx/a.so", &w));
+	CHECK(!ident_writable_match("/usr/lib/libc.so.6", &w));
+	CHECK(!ident_writable_match("/dev/shmem", &w));
+	CHECK(!ident_writable_match("/tmp/x", NULL));
+	CHECK_STR(ident_writable_match("/usr/lib/libc.so.6", &all), "/");
+}
+
+/* ---- TOFU cache ---------------------------------------------------------------------- */
+
+static int check_path(struct ident_cache *c, const char *path, char hex[65], struct err *e)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), r;
+
+	if (fd < 0)
+		return -1;
+	r = ident_cache_check(c, path, fd, hex, e);
+	close(fd);
+	return r;
+}
+
+TEST(procident_tofu_detects_change)
+{
+	char dir[] = "/tmp/procident.XXXXXX", path[PATH_MAX], hex[65], want[65], old[65];
+	char msg[PATH_MAX + 256];
+	struct ident_cache *c = ident_cache_new();
+	struct err e = ERR_INIT;
+	FILE *f;
+
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof(path), "%s/true", dir);
+	CHECK_INT(copy_file("/bin/true", path), 0);
+	sha256sum(path, want);
+	CHECK_INT(check_path(c, path, hex, &e), 0);
+	CHECK_STR(hex, want);
+	CHECK_INT(ident_cache_count(c), 1);
+	/* a new mtime alone re-hashes, finds the same content and keeps going */
+	CHECK_INT(utimensat(AT_FDCWD, path, NULL, 0), 0);
+	CHECK_INT(check_path(c, path, hex, &e), 0);
+	CHECK_STR(hex, want);
+	memcpy(old, want, sizeof(old));
+	f = fopen(path, "ae");
+	CHECK(f != NULL);
+	if (f) {
+		fputs("changed", f);
+		fclose(f);
+	}
+	sha256sum(path, want);
+	CHECK_INT(check_path(c, path, hex, &e), -1);
+	snprintf(msg, sizeof(msg),
+		 "binary integrity check failed: Binary integrity violation: "
+		 "%s hash changed (cached: %s, current: %s)",
+		 path, old, want);
+	CHECK_STR(e.msg, msg);
+	/* the pin is kept: it keeps failing */
+	CHECK_INT(check_path(c, path, hex, &e), -1);
+	CHECK_INT(ident_cache_count(c), 1);
+	ident_cache_free(c);
+	unlink(path);
+	rmdir(dir);
+}
+
+/* ---- lookups against real processes -------------------------------------------------- */
+
+struct conn {
+	int lfd, fd;
+	pid_t pgid;
+};
+
+/* Forks a process group leader that runs child(port, pipe write end); accepts its
+ * connection. */
+static int start(struct conn *k, void (*child)(uint16_t port, int wfd), int *rfd)
+{
+	uint16_t port = 0;
+	int p[2];
+
+	k->fd = -1;
+	k->lfd = listen_lo(&port);
+	if (k->lfd < 0 || pipe2(p, O_CLOEXEC) < 0)
+		return -1;
+	k->pgid = fork();
+	if (k->pgid == 0) {
+		setpgid(0, 0);
+		close(p[0]);
+		child(port, p[1]);
+		_exit(0);
+	}
+	close(p[1]);
+	*rfd = p[0];
+	k->fd = accept4(k->lfd, NULL, NULL, SOCK_CLOEXEC);
+	return k->fd < 0 ? -1 : 0;
+}
+
+static void stop(struct conn *k, int rfd)
+{
+	kill_group(k->pgid);
+	close(rfd);
+	close(k->fd);
+	close(k->lfd);
+}
+
+/* A process that stays this binary forks the caller, which connects and execs sleep. */
+static void child_grandchild_sleep(uint16_t port, int wfd)
+{
+	pid_t g = fork();
+
+	if (g == 0) {
+		if (connect_lo(port) < 0)
+			_exit(1);
+		exec_sleep();
+	}
+	if (write(wfd, &g, sizeof(g)) != sizeof(g))
+		_exit(1);
+	pause();
+}
+
+TEST(procident_lookup_finds_caller)
+{
+	struct ident_cache *c = ident_cache_new();
+	char me[PATH_MAX], sleep_exe[PATH_MAX], want[65];
+	struct err e = ERR_INIT;
+	struct ident id;
+	struct conn k;
+	pid_t g;
+	int rfd;
+
+	CHECK_INT(start(&k, child_grandchild_sleep, &rfd), 0);
+	g = read_pid(rfd);
+	wait_exec(g);
+	self_exe(me, sizeof(me));
+	CHECK(realpath("/bin/sleep", sleep_exe) != NULL);
+	sha256sum(sleep_exe, want);
+	CHECK_INT(ident_lookup(c, getpid(), k.fd, NULL, &id, &e), 0);
+	if (!e.msg[0]) {
+		CHECK_INT(id.pid, g);
+		CHECK_STR(id.exe, sleep_exe);
+		CHECK_STR(id.sha256, want);
+		/* the grandchild's parent; the entrypoint (this test) is not an ancestor */
+		CHECK_INT(id.n_ancestors, 1);
+		CHECK_STR(id.ancestors[0], me);
+		/* argv[0] "/bin/sleep" differs from the exe path when /bin is a symlink */
+		if (strcmp(sleep_exe, "/bin/sleep")) {
+			CHECK_INT(id.n_cmdline, 1);
+			CHECK_STR(id.cmdline[0], "/bin/sleep");
+		}
+		CHECK_INT(ident_cache_count(c), 2);
+		ident_release(&id);
+	} else {
+		unit_fail(__FILE__, __LINE__, "ident_lookup: %s", e.msg);
+	}
+	stop(&k, rfd);
+	ident_cache_free(c);
+}
+
+TEST(procident_no_entrypoint)
+{
+	struct ident_cache *c = ident_cache_new();
+	struct err e = ERR_INIT;
+	struct ident id;
+
+	CHECK_INT(ident_lookup(c, 0, -1, NULL, &id, &e), -1);
+	CHECK_STR(e.msg, "entrypoint process not yet spawned");
+	ident_cache_free(c);
+}
+
+/* The caller forks a copy of itself that keeps the socket, then execs sleep. */
+static void child_share_then_exec(uint16_t port, int wfd)
+{
+	pid_t b;
+	int fd = connect_lo(port);
+
+	if (fd < 0)
+		_exit(1);
+	b = fork();
+	if (b == 0)
+		pause();
+	if (write(wfd, &b, sizeof(b)) != sizeof(b))
+		_exit(1);
+	exec_sleep();
+}
+
+TEST(procident_ambiguous_shared_socket)
+{
+	struct ident_cache *c = ident_cache_new();
+	struct err e = ERR_INIT;
+	struct ident id;
+	struct conn k;
+	int rfd;
+
+	CHECK_INT(start(&k, child_share_then_exec, &rfd), 0);
+	CHECK(read_pid(rfd) > 0);
+	wait_exec(k.pgid);
+	CHECK_INT(ident_lookup(c, getpid(), k.fd, NULL, &id, &e), -1);
+	CHECK_STR(e.msg, "ambiguous shared socket ownership");
+	stop(&k, rfd);
+	ident_cache_free(c);
+}
+
+/* Two sleeps inherit one socket from a parent that then drops it: the same identity. */
+static void child_two_sleeps(uint16_t port, int wfd)
+{
+	int fd = connect_lo(port), i;
+
+	if (fd < 0)
+		_exit(1);
+	for (i = 0; i < 2; i++) {
+		pid_t p = fork();
+
+		if (p == 0)
+			exec_sleep();
+		if (write(wfd, &p, sizeof(p)) != sizeof(p))
+			_exit(1);
+	}
+	close(fd);
+	pause();
+}
+
+TEST(procident_shared_by_equal_identities)
+{
+	struct ident_cache *c = ident_cache_new();
+	struct err e = ERR_INIT;
+	struct ident id;
+	struct conn k;
+	pid_t a, b;
+	int rfd;
+
+	CHECK_INT(start(&k, child_two_sleeps, &rfd), 0);
+	a = read_pid(rfd);
+	b = read_pid(rfd);
+	wait_exec(a);
+	wait_exec(b);
+	usleep(50 * 1000); /* the parent's close() */
+	CHECK_INT(ident_lookup(c, getpid(), k.fd, NULL, &id, &e), 0);
+	if (!e.msg[0]) {
+		CHECK_INT(id.pid, a < b ? a : b);
+		CHECK_INT(id.n_ancestors, 1);
+		ident_release(&id);
+	} else {
+		unit_fail(__FILE__, __LINE__, "ident_lookup: %s", e.msg);
+	}
+	stop(&k, rfd);
+	ident_cache_free(c);
+}
+
+static void child_connect_exec(uint16_t port, int wfd)
+{
+	(void)wfd;
+	if (connect_lo(port) < 0)
+		_exit(1);
+	exec_sleep();
+}
+
+TEST(procident_maps_from_writable_path)
+{
+	const char *const lib[] = { "/usr/lib" }, *const bin[] = { "/usr/bin", "/bin" };
+	struct ident_writable wlib = { lib, 1 }, wbin = { bin, 2 };
+	struct ident_cache *c = ident_cache_new();
+	struct err e = ERR_INIT;
+	struct ident id;
+	struct conn k;
+	int rfd;
+
+	CHECK_INT(start(&k, child_connect_exec, &rfd), 0);
+	wait_exec(k.pgid);
+	/* the exe itself in a writable path is the policy's business, not this check's */
+	CHECK_INT(ident_lookup(c, getpid(), k.fd, &wbin, &id, &e), 0);
+	ident_release(&id);
+	CHECK_INT(ident_lookup(c, getpid(), k.fd, &wlib, &id, &e), -1);
+	CHECK(strstr(e.msg, "maps executable code from writable path /usr/lib/") != NULL);
+	CHECK(strstr(e.msg, "; it is not the binary the policy trusts") != NULL);
+	stop(&k, rfd);
+	ident_cache_free(c);
+}
+
+static char preload_lib[PATH_MAX];
+
+static void child_preload_exec(uint16_t port, int wfd)
+{
+	(void)wfd;
+	if (connect_lo(port) < 0)
+		_exit(1);
+	setenv("LD_PRELOAD", preload_lib, 1);
+	exec_sleep();
+}
+
+/* The path of a loaded library other than libc (libm comes with the sanitizers). */
+static int find_lib(const char *name, char *dst, size_t n)
+{
+	char line[PATH_MAX + 128], *p;
+	FILE *f = fopen("/proc/self/maps", "re");
+	int found = 0;
+
+	while (f && !found && fgets(line, sizeof(line), f)) {
+		p = strchr(line, '/');
+		if (p && strstr(p, name)) {
+			p[strcspn(p, "\n")] = '\0';
+			found = snprintf(dst, n, "%s", p) < (int)n;
+		}
+	}
+	if (f)
+		fclose(f);
+	return found ? 0 : -1;
+}
+
+TEST(procident_ld_preload_from_writable_path)
+{
+	char dir[] = "/tmp/procident.XXXXXX", lib[PATH_MAX], want[PATH_MAX + 128];
+	const char *paths[1] = { dir };
+	struct ident_writable w = { paths, 1 };
+	struct ident_cache *c = ident_cache_new();
+	struct err e = ERR_INIT;
+	struct ident id;
+	struct conn k;
+	int rfd;
+
+	if (find_lib("/libm.so", lib, sizeof(lib)) < 0) {
+		printf("skip procident_ld_preload_from_writable_path: no libm mapped\n");
+		ident_cache_free(c);
+		return;
+	}
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(preload_lib, sizeof(preload_lib), "%s/libm.so.6", dir);
+	CHECK_INT(copy_file(lib, preload_lib), 0);
+	CHECK_INT(start(&k, child_preload_exec, &rfd), 0);
+	wait_exec(k.pgid);
+	usleep(100 * 1000); /* the loader maps the preload right after exec */
+	CHECK_INT(ident_lookup(c, getpid(), k.fd, &w, &id, &e), -1);
+	snprintf(want, sizeof(want),
+		 "process %d maps executable code from writable path %s; "
+		 "it is not the binary the policy trusts",
+		 (int)k.pgid, preload_lib);
+	CHECK_STR(e.msg, want);
+	stop(&k, rfd);
+	ident_cache_free(c);
+	unlink(preload_lib);
+	rmdir(dir);
+}
+
+static char copied_sleep[PATH_MAX];
+
+static void child_exec_copy(uint16_t port, int wfd)
+{
+	(void)wfd;
+	if (connect_lo(port) < 0)
+		_exit(1);
+	execl(copied_sleep, copied_sleep, "30", (char *)NULL);
+	_exit(127);
+}
+
+TEST(procident_deleted_exe)
+{
+	char dir[] = "/tmp/procident.XXXXXX", want[65];
+	const char *paths[1] = { dir };
+	struct ident_writable w = { paths, 1 };
+	struct ident_cache *c = ident_cache_new();
+	struct err e = ERR_INIT;
+	struct ident id;
+	struct conn k;
+	int rfd;
+
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(copied_sleep, sizeof(copied_sleep), "%s/sleep", dir);
+	CHECK_INT(copy_file("/bin/sleep", copied_sleep), 0);
+	sha256sum(copied_sleep, want);
+	CHECK_INT(start(&k, child_exec_copy, &rfd), 0);
+	wait_exec(k.pgid);
+	CHECK_INT(unlink(copied_sleep), 0);
+	/* deleted, in a writable dir, but it is the exe: identified, hashed through /proc */
+	CHECK_INT(ident_lookup(c, getpid(), k.fd, &w, &id, &e), 0);
+	if (!e.msg[0]) {
+		CHECK_STR(id.exe, copied_sleep);
+		CHECK_STR(id.sha256, want);
+		ident_release(&id);
+	} else {
+		unit_fail(__FILE__, __LINE__, "ident_lookup: %s", e.msg);
+	}
+	stop(&k, rfd);
+	ident_cache_free(c);
+	rmdir(dir);
+}
+
+TEST(procident_socket_inode_v4_and_mapped_v6)
+{
+	struct sockaddr_in6 to6 = { .sin6_family = AF_INET6 };
+	struct sockaddr_storage peer, local;
+	socklen_t len;
+	pid_t owners[4];
+	uint16_t port;
+	struct err e = ERR_INIT;
+	struct stat st;
+	uint64_t ino = 0;
+	size_t n = 0;
+	int lfd = listen_lo(&port), cfd, afd;
+
+	CHECK(lfd >= 0);
+	/* a dual-stack client reaching the IPv4 listener shows up in tcp6, v4-mapped */
+	cfd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	to6.sin6_port = htons(port);
+	CHECK_INT(inet_pton(AF_INET6, "::ffff:127.0.0.1", &to6.sin6_addr), 1);
+	CHECK_INT(connect(cfd, (struct sockaddr *)&to6, sizeof(to6)), 0);
+	afd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	CHECK(afd >= 0);
+	len = sizeof(peer);
+	CHECK_INT(getpeername(afd, (struct sockaddr *)&peer, &len), 0);
+	CHECK_INT(peer.ss_family, AF_INET);
+	len = sizeof(local);
+	CHECK_INT(getsockname(afd, (struct sockaddr *)&local, &len), 0);
+	CHECK_INT(ident_socket_inode(getpid(), (struct sockaddr *)&peer, (struct sockaddr *)&local,
+				     &ino, &e),
+		  0);
+	CHECK_INT(fstat(cfd, &st), 0);
+	CHECK_INT(ino, st.st_ino);
+	CHECK_INT(ident_socket_owners(getpid(), ino, owners, 4, &n, &e), 0);
+	CHECK_INT(n, 1);
+	CHECK_INT(owners[0], getpid());
+	/* the reverse direction (our accepted end) is not the caller's socket */
+	CHECK_INT(ident_socket_inode(getpid(), (struct sockaddr *)&local, (struct sockaddr *)&peer,
+				     &ino, &e),
+		  0);
+	CHECK(ino != st.st_ino);
+	close(cfd);
+	close(afd);
+	close(lfd);
+}
+
+/* As an ordinary user (rootless supervisor), a non-dumpable caller's fd table is root's. */
+static void child_nondumpable(uint16_t port, int wfd)
+{
+	char ok = 1;
+
+	if (connect_lo(port) < 0 || prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0 ||
+	    write(wfd, &ok, 1) != 1)
+		_exit(1);
+	pause();
+}
+
+static void supervisor_as_nobody(int out)
+{
+	struct ident_cache *c;
+	struct err e = ERR_INIT;
+	struct ident id;
+	struct conn k;
+	char ok, msg[600];
+	int rfd;
+
+	if (setresgid(65534, 65534, 65534) < 0 || setresuid(65534, 65534, 65534) < 0 ||
+	    prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0 || start(&k, child_nondumpable, &rfd) < 0 ||
+	    read(rfd, &ok, 1) != 1)
+		_exit(2);
+	c = ident_cache_new();
+	if (ident_lookup(c, getpid(), k.fd, NULL, &id, &e) == 0)
+		ident_release(&id);
+	snprintf(msg, sizeof(msg), "%d:%s", (int)k.pgid, e.msg);
+	if (write(out, msg, strlen(msg)) < 0)
+		_exit(3);
+	kill_group(k.pgid);
+	_exit(0);
+}
+
+TEST(procident_not_dumpable_caller)
+{
+	char got[600], want[600];
+	ssize_t n;
+	pid_t s;
+	int p[2], child;
+
+	if (getuid() != 0) {
+		printf("skip procident_not_dumpable_caller: needs root to become nobody\n");
+		return;
+	}
+	CHECK_INT(pipe2(p, O_CLOEXEC), 0);
+	s = fork();
+	if (s == 0) {
+		close(p[0]);
+		supervisor_as_nobody(p[1]);
+	}
+	close(p[1]);
+	n = read(p[0], got, sizeof(got) - 1);
+	got[n > 0 ? n : 0] = '\0';
+	close(p[0]);
+	waitpid(s, NULL, 0);
+	child = atoi(got);
+	snprintf(want, sizeof(want),
+		 "%d:process %d is not dumpable; its sockets cannot be attributed", child, child);
+	CHECK(child > 0);
+	CHECK_STR(got, want);
+}
