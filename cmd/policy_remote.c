@@ -138,8 +138,8 @@ int policy_set_run(struct cli *cli, void *args, int argc, char **argv, struct er
 		goto out;
 	json_get_i64(r.body, "version", &version);
 	if (json_bool(json_get(r.body, "unchanged")))
-		ui_info(cli, "Policy unchanged (version %lld, hash: %s)", (long long)version,
-			short_hash(r.body));
+		printf("%s·%s Policy unchanged (version %lld, hash: %s)\n", ui_dim(cli), ui_reset(cli),
+		       (long long)version, short_hash(r.body));
 	else
 		ui_success(cli, "Policy version %lld submitted (hash: %s)", (long long)version,
 			   short_hash(r.body));

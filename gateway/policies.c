@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -311,12 +312,32 @@ int policies_list(struct gw *gw, const char *name, const char *query, struct jso
 
 /* ---- writing a revision -------------------------------------------------------------------- */
 
+/* A sandbox that started on the built-in default: a first policy that leaves a static section
+ * out keeps what the sandbox runs with, rather than "removing" it. */
+static void omitted_means_default(const struct pol_policy *def, struct pol_policy *next)
+{
+	if (!next->has_filesystem) {
+		next->has_filesystem = def->has_filesystem;
+		next->include_workdir = def->include_workdir;
+		next->read_only = def->read_only;
+		next->n_read_only = def->n_read_only;
+		next->read_write = def->read_write;
+		next->n_read_write = def->n_read_write;
+	}
+	if (!next->has_landlock) {
+		next->has_landlock = def->has_landlock;
+		next->landlock_compatibility = def->landlock_compatibility;
+		next->landlock_hard = def->landlock_hard;
+	}
+}
+
 /* The static sections may not change (§8.4): compare with the policy the sandbox started
- * with (revision 1, or the restrictive default). */
+ * with (revision 1 when it was created with one, else the restrictive default). */
 static int check_static(struct gw *gw, const struct sandbox *sb, const char *yaml, struct err *e)
 {
 	struct pol_policy first, next;
-	struct json *r1 = get_rev(gw, sb, 1, &(struct err){ 0 });
+	bool created_with_policy = json_get(sb->spec, "policy") != NULL;
+	struct json *r1 = created_with_policy ? get_rev(gw, sb, 1, &(struct err){ 0 }) : NULL;
 	int ret = -1;
 
 	if (r1) {
@@ -329,6 +350,8 @@ static int check_static(struct gw *gw, const struct sandbox *sb, const char *yam
 	}
 	if (load_text(&next, yaml, strlen(yaml), e) < 0)
 		goto out;
+	if (!r1)
+		omitted_means_default(&first, &next);
 	ret = pol_static_compatible(&first, &next, e);
 	pol_release(&next);
 out:

@@ -7,6 +7,7 @@
 #   sandbox create --no-keep -- /bin/true   budget <= 3x bwrap --unshare-all ... /bin/true
 #   sandbox exec NAME -- /bin/true           budget < 10 ms
 #   supervisor RSS                           budget < 3 MiB
+#   proxy throughput and decision latency    see test/bench/proxy.sh
 set -u
 cd "$(dirname "$0")/../.."
 [ -x ./openshell ] || ./build.sh >/dev/null || exit 1
@@ -56,4 +57,5 @@ echo "   mean $(mean_ms "$B/exec.json") ms (budget 10 ms)"
 sup=$(pgrep -f "supervise --dir .*$B" | head -n 1)
 echo "== supervisor RSS: $(awk '/VmRSS/ {print $2, $3}' /proc/"$sup"/status 2>/dev/null) (budget 3 MiB)"
 "$O" sandbox delete rss >/dev/null 2>&1
+O=$O ./test/bench/proxy.sh
 echo "== binary: $(stat -c %s "$O") bytes, $(file -b "$O" | cut -d, -f1-2)"

@@ -91,7 +91,7 @@ t_check_decides_like_the_proxy() {
 	expect_out_line "Policy:   claude_code"
 	run openshell policy check --policy "$T/p1.yaml" --host API.ANTHROPIC.COM --port 443 --binary /usr/bin/node -o json
 	expect_rc 0
-	expect_out '"decision":"allow"'
+	expect_out '"decision": "allow"'
 	run openshell policy check --policy "$T/p1.yaml" --host api.anthropic.com --port 80 --binary /usr/bin/node
 	expect_rc 1
 	expect_out "endpoint api.anthropic.com:80 is not allowed by any policy"
@@ -112,7 +112,7 @@ t_check_l7_and_ssrf() {
 	run openshell policy check --policy "$T/p1.yaml" --host github.com --port 443 --binary /usr/bin/git \
 		--method POST --path /NVIDIA/x.git/git-receive-pack -o json
 	expect_rc 1
-	expect_out '"decision":"deny"'
+	expect_out '"decision": "deny"'
 	expect_out "POST /NVIDIA/x.git/git-receive-pack not permitted by policy"
 	run openshell policy check --policy "$T/p1.yaml" --host api.anthropic.com --port 443 --binary /usr/bin/node \
 		--resolved 127.0.0.1

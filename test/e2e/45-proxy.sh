@@ -61,7 +61,7 @@ network_policies:
     binaries:
       - { path: /usr/bin/curl }
 Y
-	in_sb "$T/p.yaml" 'curl -sk https://api.test/secure; echo "rc=$?"; curl -s -o /dev/null -w "%{http_code}\n" -k https://other.test/'
+	in_sb "$T/p.yaml" 'curl -sk https://api.test/secure; echo "rc=$?"; curl -s -o /dev/null -w "%{http_connect}\n" -k https://other.test/; echo'
 	expect_rc 0
 	expect_out "GET /secure host=api.test body=0"
 	expect_out "rc=0"
@@ -90,7 +90,7 @@ Y
 		python3 -c "import subprocess; subprocess.run([\"curl\", \"-s\", \"http://api.test/via-parent\"])"
 		curl -s -o /dev/null -w "direct %{http_code}\n" http://api.test/direct
 		curl -s http://api.test:8080/glob
-		cp /usr/bin/curl /tmp/curl && /tmp/curl -s -o /dev/null -w "copy %{http_code}\n" http://api.test:8080/copy'
+		cp /usr/bin/curl /tmp/curl && /tmp/curl -s -o /dev/null -w "copy %{http_code}\n" http://api.test/copy'
 	expect_rc 0
 	expect_out "GET /via-parent host=api.test body=0"
 	expect_out_line "direct 403"
@@ -119,6 +119,9 @@ Y
 	# the same path with other contents (one byte appended: still a working curl)
 	run openshell sandbox exec -n tofu -- /bin/sh -c 'cp /usr/bin/curl bin/new && printf x >>bin/new &&
 		mv bin/new bin/fetch && bin/fetch -s http://api.test/second'
+	expect_out '"error":"policy_denied"'
+	expect_no_out "GET /second"
+	want="hash changed" eventually 5 openshell logs tofu
 	expect_out "binary integrity check failed: Binary integrity violation: /sandbox/bin/fetch hash changed"
 	"$OPENSHELL" sandbox delete tofu >/dev/null
 	pend
@@ -139,15 +142,16 @@ network_policies:
     binaries:
       - { path: /usr/bin/curl }
 Y
-	in_sb "$T/p.yaml" 'for u in http://lo.test/ http://meta.test/ http://x.corp.test/ http://k8s.test:6443/; do
+	run openshell sandbox create --name ssrf --policy "$T/p.yaml" -- /bin/sh -c 'for u in http://lo.test/ http://meta.test/ http://x.corp.test/ http://k8s.test:6443/; do
 		curl -s "$u"; echo; done'
 	expect_rc 0
-	expect_out '{"detail":"GET lo.test:80 blocked: internal address","error":"ssrf_denied"}'
-	expect_out '{"detail":"GET meta.test:80 blocked: internal address","error":"ssrf_denied"}'
+	expect_out '{"detail":"GET lo.test:80 blocked: declared endpoint check failed","error":"ssrf_denied"}'
+	expect_out '{"detail":"GET meta.test:80 blocked: declared endpoint check failed","error":"ssrf_denied"}'
+	expect_out '{"detail":"GET k8s.test:6443 blocked: allowed_ips check failed","error":"ssrf_denied"}'
 	expect_out '{"detail":"GET x.corp.test:80 blocked: internal address","error":"ssrf_denied"}'
 	expect_out '"error":"ssrf_denied"'
 	expect_no_out "GET / host="
-	run openshell logs
+	want="control-plane" eventually 5 openshell logs ssrf
 	expect_out "resolves to always-blocked address 127.0.0.1"
 	expect_out "port 6443 is a blocked control-plane port"
 	pend

@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Proxy budgets (issue 5), measured in one run on this machine, inside a network lab of its
+# own (test/e2e/lib_net.sh: the gateway in a namespace whose only route leads to the
+# upstream namespace):
+#   bulk download through an allowed CONNECT tunnel   >= 80% of direct, >= tinyproxy's
+#   per-connection decision (identify + policy), p99  < 1 ms with 200 processes in the sandbox
+# Called by test/bench/run.sh with O (the binary) and the gateway environment set; needs root.
+set -u
+[ "$(id -u)" = 0 ] || { echo "   (skipped: the network lab needs root)"; exit 0; }
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+T=$(mktemp -d /tmp/os-bench-proxy.XXXXXX)
+fail() { echo "bench: $*" >&2; exit 1; }
+need_root() { :; }
+need_cmd() { command -v "$1" >/dev/null || fail "needs $1"; }
+source "$ROOT/test/e2e/lib_net.sh"
+command -v tinyproxy >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q tinyproxy >/dev/null
+export T ROOT O HOME=$T/home XDG_CONFIG_HOME=$T/config XDG_STATE_HOME=$T/state
+mkdir -p "$HOME"
+
+body() {
+	set -u
+	export OPENSHELL_GATEWAY_PORT
+	OPENSHELL_GATEWAY_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+	truncate -s 512M "$T/bulk"
+	ip netns exec "$NS_UP" python3 -c '
+import socket, sys, threading
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((sys.argv[1], 9000)); s.listen(16)
+def serve(c):
+    c.recv(65536)
+    with open(sys.argv[2], "rb") as f:
+        size = f.seek(0, 2)
+        c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n" % size)
+        c.sendfile(f, 0)
+    c.close()
+while True:
+    c, _ = s.accept(); threading.Thread(target=serve, args=(c,), daemon=True).start()
+' "$LAB_UP" "$T/bulk" &
+	sleep 0.5
+	cat >"$T/p.yaml" <<'Y'
+version: 1
+network_policies:
+  bulk:
+    endpoints:
+      - { host: api.test, port: 9000 }
+      - { host: api.test, port: 80 }
+    binaries:
+      - { path: /usr/bin/curl }
+      - { path: "/usr/bin/python3*" }
+Y
+	"$O" sandbox create --detach --name bench --policy "$T/p.yaml" -- sleep 3600 >/dev/null 2>&1 ||
+		fail "cannot create the bench sandbox"
+	printf 'Port 8899\nListen 127.0.0.1\nTimeout 600\nMaxClients 100\nConnectPort 9000\nDisableViaHeader Yes\n' >"$T/tp.conf"
+	tinyproxy -d -c "$T/tp.conf" >/dev/null 2>&1 &
+	local tp=$!
+	sleep 0.5
+	local url=http://api.test:9000/bulk direct=0 tiny=0 ours=0 i
+	for i in 1 2 3; do
+		direct=$(python3 -c "print(max($direct, $(curl -s -o /dev/null -w '%{speed_download}' "$url")))")
+		tiny=$(python3 -c "print(max($tiny, $(curl -s -p -x http://127.0.0.1:8899 -o /dev/null -w '%{speed_download}' "$url")))")
+		ours=$(python3 -c "print(max($ours, $("$O" sandbox exec -n bench -- curl -s -p -o /dev/null -w '%{speed_download}' "$url")))")
+	done
+	kill "$tp" 2>/dev/null
+	python3 -c "
+d, t, o = $direct, $tiny, $ours
+mb = lambda x: x / 1048576
+print('   direct %.0f MiB/s, tinyproxy (CONNECT) %.0f MiB/s, openshell (CONNECT, splice) %.0f MiB/s' % (mb(d), mb(t), mb(o)))
+print('   openshell/direct %.0f%% (budget >= 80%%), openshell/tinyproxy %.2fx (budget >= 1x)' % (100 * o / d, o / t))"
+	"$O" sandbox exec -n bench -- /bin/sh -c 'for i in $(seq 200); do sleep 600 & done; python3 -c "
+import socket, time
+lat = []
+for i in range(300):
+    t = time.perf_counter()
+    s = socket.create_connection((\"127.0.0.1\", 3128))
+    s.sendall(b\"CONNECT denied.test:443 HTTP/1.1\r\nHost: denied.test:443\r\n\r\n\")
+    s.recv(4096)
+    lat.append(time.perf_counter() - t)
+    s.close()
+lat.sort()
+print(\"   per-connection decision with 200 processes: p50 %.2f ms, p99 %.2f ms (budget p99 < 1 ms)\" % (lat[150] * 1e3, lat[296] * 1e3))
+"; kill $(jobs -p) 2>/dev/null; true'
+	"$O" sandbox delete bench >/dev/null 2>&1
+	"$O" gateway stop >/dev/null 2>&1
+}
+
+echo "== proxy: bulk throughput and per-connection decision"
+lab_up
+ip netns exec "$NS_GW" unshare -m bash -c "mount --make-rprivate / && mount --bind '$T/hosts' /etc/hosts &&
+	source '$ROOT/test/e2e/lib_net.sh' && $(declare -f body fail) && body"
+lab_down
+rm -rf "$T"
