@@ -480,3 +480,32 @@ t(\"tiocsti\", 16, 0, 0x5412, 0)
 	expect_no_out "ALLOWED"
 	teardown_gw
 }
+
+t_the_policy_decides_which_host_paths_exist() {
+	setup_gw
+	need_root
+	# not under /tmp: the sandbox's /tmp is a private tmpfs
+	H=$(mktemp -d /var/tmp/os-e2e-fs.XXXXXX)
+	trap 'rm -rf "$H"' EXIT
+	mkdir -p "$H/shared" "$H/hidden"
+	echo visible >"$H/shared/f"
+	echo secret >"$H/hidden/f"
+	chmod 755 "$H" "$H/shared" && chmod 666 "$H/shared/f"
+	cat >"$T/fs.yaml" <<Y
+version: 1
+filesystem_policy:
+  include_workdir: true
+  read_only: [/usr, /lib, /etc, /proc]
+  read_write: [/tmp, $H/shared]
+Y
+	run openshell sandbox create --no-keep --policy "$T/fs.yaml" -- /bin/sh -c \
+		"cat $H/shared/f; echo more >>$H/shared/f && echo wrote; cat $H/hidden/f 2>&1; ls /var/log >/dev/null 2>&1 && echo varlog"
+	expect_rc 0
+	expect_out_line "visible"
+	expect_out_line "wrote"
+	expect_out "No such file or directory"
+	expect_no_out "secret"
+	expect_out_line "varlog" # the baseline (reference/policy.md §2.2) adds /var/log
+	grep -q more "$H/shared/f" || fail "the write did not reach the host"
+	teardown_gw
+}

@@ -265,3 +265,61 @@ print("closed" if s.recv(100) == b"" else "data", flush=True)' >"$T/hold.out" 2>
 	pend
 }
 t_a_reload_closes_open_tunnels() { lab_run body_a_reload_closes_open_tunnels; }
+
+body_git_through_the_proxy() {
+	pgw
+	need_cmd git
+	write_policy "$T/git.yaml" <<'Y'
+version: 1
+network_policies:
+  git:
+    endpoints:
+      - { host: api.test, port: 80 }
+    binaries:
+      - { path: /usr/bin/git }
+Y
+	write_policy "$T/curl.yaml" <<'Y'
+version: 1
+network_policies:
+  curl_only:
+    endpoints:
+      - { host: api.test, port: 80 }
+    binaries:
+      - { path: /usr/bin/curl }
+Y
+	# git's HTTP transport is a helper process (git-remote-http) whose ancestor is git
+	in_sb "$T/git.yaml" 'git ls-remote http://api.test/r.git 2>&1; true'
+	expect_out "not valid"
+	expect_no_out "403"
+	in_sb "$T/curl.yaml" 'git ls-remote http://api.test/r.git 2>&1; true'
+	expect_out "403"
+	pend
+}
+t_git_through_the_proxy() { lab_run body_git_through_the_proxy; }
+
+body_a_policy_the_proxy_rejects_keeps_the_last_valid_one() {
+	pgw
+	write_policy "$T/open.yaml" <<'Y'
+version: 1
+network_policies:
+  upstream:
+    endpoints:
+      - { host: api.test, port: 80 }
+    binaries:
+      - { path: /usr/bin/curl }
+Y
+	run openshell sandbox create --detach --name keep --policy "$T/open.yaml" -- sleep 300
+	expect_rc 0
+	want=LOADED eventually 10 openshell policy list keep
+	expect_out LOADED
+	# a damaged file (the gateway never writes one): the proxy says why and keeps version 1
+	dir=$(ls -d "$XDG_STATE_HOME"/openshell/gateways/openshell/sandboxes/*)
+	printf 'version: 1\nbogus: [\n' >"$dir/policy.yaml.tmp" && mv "$dir/policy.yaml.tmp" "$dir/policy.yaml"
+	want="previous one stays in force" eventually 10 openshell logs keep
+	expect_out "Policy rejected, the previous one stays in force"
+	run openshell sandbox exec -n keep -- curl -s http://api.test/still-open
+	expect_out "GET /still-open host=api.test"
+	"$OPENSHELL" sandbox delete keep >/dev/null
+	pend
+}
+t_a_policy_the_proxy_rejects_keeps_the_last_valid_one() { lab_run body_a_policy_the_proxy_rejects_keeps_the_last_valid_one; }
