@@ -38,6 +38,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/signalfd.h>
 #include <termios.h>
 #include <sys/socket.h>
@@ -271,11 +272,13 @@ static bool identity_relaxed(void)
 	return false;
 }
 
-/* The child keeps only the listener and the log; it dies with the supervisor. */
+/* The child keeps only the listener (as fd 3) and its own log; it dies with the
+ * supervisor. Every other descriptor goes: a copy of the main process's stdin pipe or of a
+ * client's socket would keep them open after the supervisor closed them. */
 static __attribute__((noreturn)) void proxy_child(struct sup *s)
 {
-	char policy[PATH_MAX], status[PATH_MAX];
-	struct proxy_cfg cfg = { .listen_fd = s->proxy_fd, .init_pid = s->init_pid,
+	char policy[PATH_MAX], status[PATH_MAX], logp[PATH_MAX];
+	struct proxy_cfg cfg = { .listen_fd = 3, .init_pid = s->init_pid,
 				 .policy_path = policy, .status_path = status,
 				 .writable = s->writable, .n_writable = s->n_writable,
 				 .identity_relaxed = identity_relaxed() };
@@ -285,14 +288,13 @@ static __attribute__((noreturn)) void proxy_child(struct sup *s)
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	if (s->sig_fd >= 0)
-		close(s->sig_fd);
-	if (s->listen_fd >= 0)
-		close(s->listen_fd);
-	if (s->ctl_fd >= 0)
-		close(s->ctl_fd);
+	log_close();
+	if (dup2(s->proxy_fd, 3) < 0 || syscall(SYS_close_range, 4, ~0U, 0) < 0)
+		_exit(1);
 	snprintf(policy, sizeof(policy), "%s/policy.yaml", s->dir);
 	snprintf(status, sizeof(status), "%s/policy.status", s->dir);
+	snprintf(logp, sizeof(logp), "%s/sandbox.log", s->dir);
+	log_open(logp, false, &e);
 	prctl(PR_SET_NAME, "openshell-proxy");
 	proxy_run(&cfg, &e);
 	log_error("proxy", "the proxy stopped", "error", e.msg, NULL);
