@@ -17,12 +17,25 @@
  * (only ever reported when their metadata also conflicts). */
 #define MAX_OVERLAP_STATES (1u << 22)
 #define DEFAULT_BODY_LIMIT 65536u
+/* n endpoints can conflict in n^2/2 pairs: a report that size helps nobody */
+#define MAX_REPORTED 64
 
 /* ---- glob languages, as token automata over bytes ----------------------------------------- */
 
 struct tok {
 	bool star;
 	unsigned char set[32]; /* bytes this token can consume */
+};
+
+struct aref {
+	const struct pol_rule *rule;
+	size_t idx;
+	const struct pol_endpoint *ep;
+	uint16_t *ports; /* effective: sorted, unique, no 0 */
+	size_t n_ports;
+	char *ips;	 /* normalized allowed_ips, printed */
+	struct tok *tok; /* the host pattern */
+	size_t n_tok, n_tok_star;
 };
 
 static void set_all(struct tok *t)
@@ -138,15 +151,26 @@ static bool share_byte(const struct tok *a, const struct tok *b)
 	return false;
 }
 
+#define SMALL_STATES 1024
+
 static bool languages_overlap(const struct tok *a, size_t na, const struct tok *b, size_t nb)
 {
-	size_t w = nb + 1, top = 0, *stack;
-	bool *seen, ok = false;
+	size_t w = nb + 1, top = 0, *stack, small_stack[3 * SMALL_STATES + 3];
+	bool *seen, small_seen[SMALL_STATES], ok = false;
+	size_t states;
 
 	if ((na + 1) > MAX_OVERLAP_STATES / w)
 		return true;
-	seen = xcalloc((na + 1) * w, sizeof(*seen));
-	stack = xcalloc((na + 1) * w * 3 + 3, sizeof(*stack));
+	states = (na + 1) * w;
+	/* most patterns are short: the common case allocates nothing */
+	if (states <= SMALL_STATES) {
+		memset(small_seen, 0, states * sizeof(*small_seen));
+		seen = small_seen;
+		stack = small_stack;
+	} else {
+		seen = xcalloc(states, sizeof(*seen));
+		stack = xcalloc(states * 3 + 3, sizeof(*stack));
+	}
 	stack[top++] = 0;
 	while (top && !ok) {
 		size_t st = stack[--top], i = st / w, j = st % w;
@@ -165,27 +189,43 @@ static bool languages_overlap(const struct tok *a, size_t na, const struct tok *
 		if (i < na && j < nb && share_byte(&a[i], &b[j]))
 			stack[top++] = (a[i].star ? i : i + 1) * w + (b[j].star ? j : j + 1);
 	}
-	free(seen);
-	free(stack);
+	if (seen != small_seen) {
+		free(seen);
+		free(stack);
+	}
 	return ok;
 }
 
-static bool hosts_overlap(const char *a, const char *b)
+/*
+ * A host matching a pattern starts with the text before its first '*' and ends with the text
+ * after its last one; two patterns whose such ends disagree cannot share a host. This cheap
+ * test settles most pairs of a large policy without running the automaton.
+ */
+static bool host_ends_agree(const char *a, const char *b)
 {
-	struct tok *ta, *tb;
-	size_t na, nb;
-	bool ok;
+	size_t la = strlen(a), lb = strlen(b), pa = strcspn(a, "*"), pb = strcspn(b, "*");
+	const char *ra = strrchr(a, '*'), *rb = strrchr(b, '*');
+	size_t sa = ra ? la - (size_t)(ra - a) - 1 : la, sb = rb ? lb - (size_t)(rb - b) - 1 : lb;
+	size_t n = sa < sb ? sa : sb;
+
+	if (strncasecmp(a, b, pa < pb ? pa : pb) != 0)
+		return false;
+	return strncasecmp(a + la - n, b + lb - n, n) == 0;
+}
+
+static bool hosts_overlap(const struct aref *x, const struct aref *y)
+{
+	const char *a = x->ep->host, *b = y->ep->host;
 
 	if (!a[0] || !b[0])
 		return true;
-	if (!strchr(a, '*') && !strchr(b, '*'))
-		return strcasecmp(a, b) == 0;
-	ta = host_tokens(a, &na);
-	tb = host_tokens(b, &nb);
-	ok = languages_overlap(ta, na, tb, nb);
-	free(ta);
-	free(tb);
-	return ok;
+	if (strcasecmp(a, b) == 0)
+		return true;
+	if (!x->n_tok_star && !y->n_tok_star)
+		return false;
+	if (!host_ends_agree(a, b))
+		return false;
+	return languages_overlap(x->tok, x->n_tok, y->tok, y->n_tok);
 }
 
 static bool paths_overlap(const char *a, const char *b)
@@ -416,15 +456,6 @@ static void request_conflicts(struct buf *b, const struct pol_endpoint *x,
 
 /* ---- pairs -------------------------------------------------------------------------------- */
 
-struct aref {
-	const struct pol_rule *rule;
-	size_t idx;
-	const struct pol_endpoint *ep;
-	uint16_t *ports; /* effective: sorted, unique, no 0 */
-	size_t n_ports;
-	char *ips; /* normalized allowed_ips, printed */
-};
-
 static int cmp_u16(const void *a, const void *b)
 {
 	return (int)*(const uint16_t *)a - (int)*(const uint16_t *)b;
@@ -447,10 +478,13 @@ static void aref_init(struct aref *a, const struct pol_rule *rule, size_t idx)
 			a->ports[k++] = a->ports[i];
 	a->n_ports = k;
 	a->ips = norm_ips(ep);
+	a->tok = host_tokens(ep->host, &a->n_tok);
+	for (i = 0; i < a->n_tok; i++)
+		a->n_tok_star += a->tok[i].star;
 }
 
-/* The intersection of the two port sets, "443,8443", into b; false when empty. */
-static bool common_ports(const struct aref *x, const struct aref *y, struct buf *b)
+/* The intersection of the two port sets, "443,8443", into b. */
+static void common_ports(const struct aref *x, const struct aref *y, struct buf *b)
 {
 	size_t i = 0, j = 0;
 
@@ -465,7 +499,6 @@ static bool common_ports(const struct aref *x, const struct aref *y, struct buf 
 			j++;
 		}
 	}
-	return b->len > 0;
 }
 
 static void add_selector(struct buf *b, const struct aref *a)
@@ -478,11 +511,31 @@ static void add_selector(struct buf *b, const struct aref *a)
 	buf_adds(b, a->ep->path);
 }
 
-static void check_pair(struct vctx *v, const struct aref *x, const struct aref *y)
+static bool ports_intersect(const struct aref *x, const struct aref *y)
+{
+	size_t i = 0, j = 0;
+
+	while (i < x->n_ports && j < y->n_ports) {
+		if (x->ports[i] == y->ports[j])
+			return true;
+		if (x->ports[i] < y->ports[j])
+			i++;
+		else
+			j++;
+	}
+	return false;
+}
+
+/* Returns whether it reported an ambiguity. */
+static bool check_pair(struct vctx *v, const struct aref *x, const struct aref *y)
 {
 	const struct pol_endpoint *ex = x->ep, *ey = y->ep;
 	struct buf c = BUF_INIT, ports = BUF_INIT, sx = BUF_INIT, sy = BUF_INIT;
 
+	bool found = false;
+
+	if (!ports_intersect(x, y) || !hosts_overlap(x, y))
+		return false;
 	connection_conflicts(&c, ex, ey, x->ips, y->ips);
 	if (contributes(ex) && contributes(ey) && specificity(ex->path) == specificity(ey->path)) {
 		size_t before = c.len;
@@ -491,8 +544,9 @@ static void check_pair(struct vctx *v, const struct aref *x, const struct aref *
 		if (c.len != before && !paths_overlap(ex->path, ey->path))
 			buf_setlen(&c, before);
 	}
-	if (!c.len || !common_ports(x, y, &ports) || !hosts_overlap(ex->host, ey->host))
+	if (!c.len)
 		goto out;
+	common_ports(x, y, &ports);
 	add_selector(&sx, x);
 	add_selector(&sy, y);
 	pv_endpoint_path(v, y->rule, y->idx);
@@ -500,18 +554,20 @@ static void check_pair(struct vctx *v, const struct aref *x, const struct aref *
 	       "network policies '%s' endpoint[%zu] (%s) and '%s' endpoint[%zu] (%s) overlap on "
 	       "port(s) %s with conflicting metadata: %s",
 	       x->rule->name, x->idx, sx.p, y->rule->name, y->idx, sy.p, ports.p, c.p);
+	found = true;
 out:
 	buf_release(&c);
 	buf_release(&ports);
 	buf_release(&sx);
 	buf_release(&sy);
+	return found;
 }
 
 void pv_ambiguity(struct vctx *v)
 {
 	const struct pol_policy *p = v->p;
 	struct aref *refs;
-	size_t i, j, n = 0;
+	size_t i, j, n = 0, found = 0;
 
 	for (i = 0; i < p->n_rules; i++)
 		n += p->rules[i].n_endpoints;
@@ -522,12 +578,20 @@ void pv_ambiguity(struct vctx *v)
 	for (i = 0; i < p->n_rules; i++)
 		for (j = 0; j < p->rules[i].n_endpoints; j++)
 			aref_init(&refs[n++], &p->rules[i], j);
-	for (i = 0; i < n; i++)
-		for (j = i + 1; j < n; j++)
-			check_pair(v, &refs[i], &refs[j]);
+	for (i = 0; i < n && found < MAX_REPORTED; i++)
+		for (j = i + 1; j < n && found < MAX_REPORTED; j++)
+			found += check_pair(v, &refs[i], &refs[j]);
+	if (found == MAX_REPORTED) {
+		buf_reset(&v->path);
+		pv_add(v, false, (struct pol_mark){ 0, 0 },
+		       "the ambiguity check stops after %d pairs of endpoints with conflicting "
+		       "metadata",
+		       MAX_REPORTED);
+	}
 	for (i = 0; i < n; i++) {
 		free(refs[i].ports);
 		free(refs[i].ips);
+		free(refs[i].tok);
 	}
 	free(refs);
 }

@@ -17,6 +17,7 @@
 /* Patterns with this many label pairs are absurd; the checks then err on the side of
  * reporting a conflict (overlap: yes, excluded: no). */
 #define PV_MAX_STATES (1u << 22)
+#define PV_MAX_HOST   1024
 
 /* ---- shell globs (the glob crate's Pattern, no path separators) --------------------------- */
 
@@ -348,8 +349,14 @@ bool pv_selector_may_match(const char *const *include, size_t n_include, const c
 	bool hit = false;
 	size_t i;
 
-	if (ni == n_include && ne == n_exclude && n_include &&
-	    hpat_new(&cand, candidate, why) == 0) {
+	/* no DNS name is this long; answering "may match" keeps the label globs cheap */
+	for (i = 0; i < n_include + n_exclude; i++)
+		if (strlen(i < n_include ? include[i] : exclude[i - n_include]) > PV_MAX_HOST)
+			hit = true;
+	if (strlen(candidate) > PV_MAX_HOST || hit)
+		hit = true;
+	else if (ni == n_include && ne == n_exclude && n_include &&
+		 hpat_new(&cand, candidate, why) == 0) {
 		for (i = 0; i < ni && !hit; i++)
 			hit = hpat_overlaps(&inc[i], &cand) && !excluded(&inc[i], &cand, ex, ne);
 		hpat_free(&cand);

@@ -813,6 +813,24 @@ TEST(policy_load_ambiguity)
 	   "skip}]}\n");
 }
 
+TEST(policy_load_ambiguity_report_is_bounded)
+{
+	struct pol_policy p;
+	struct pol_report r;
+	char y[4096];
+	size_t i, n;
+
+	n = (size_t)snprintf(y, sizeof(y), "version: 1\nnetwork_policies:\n  r:\n    endpoints:\n");
+	for (i = 0; i < 20; i++)
+		n += (size_t)snprintf(y + n, sizeof(y) - n,
+				      "      - {host: a.test, port: 443, tls: %s}\n",
+				      i % 2 ? "skip" : "auto");
+	CHECK_INT(load(&p, &r, y), -1);
+	CHECK_INT(r.n_errors, 65);
+	CHECK(find(&r, "the ambiguity check stops after 64 pairs of endpoints", false));
+	pol_report_release(&r);
+}
+
 TEST(policy_load_round_trip_and_hash)
 {
 	static const char full[] =
@@ -873,10 +891,11 @@ TEST(policy_load_round_trip_and_hash)
 	struct pol_report r;
 	struct buf a = BUF_INIT, b = BUF_INIT;
 	char h1[65], h2[65], h3[65];
-	static const char odd[] = "version: 1\n"
-				  "network_policies:\n"
-				  "  \"k\\t\\\"\\\\é🙂\": {name: \"n\\n\\u0001\", binaries: [{path: "
-				  "\"/x\\u00a0y\"}]}\n";
+	static const char odd[] =
+		"version: 1\n"
+		"network_policies:\n"
+		"  \"k\\t\\\"\\\\é🙂\": {name: \"n\\n\\u0001\", binaries: [{path: "
+		"\"/x\\u00a0y\"}]}\n";
 	const char *docs[] = { example, full, "version: 1\n", odd };
 	size_t i;
 
