@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -57,9 +58,48 @@ static int identify(struct conn *c, const char *path)
 	return 0;
 }
 
+static bool selector_matches(const char *const *pats, size_t n, const char *host)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!strchr(pats[i], '*') ? !strcasecmp(pats[i], host)
+					  : pol_glob_match(pats[i], ".", host) != 0)
+			return true; /* a glob that fails to compile counts as a match: fail closed */
+	return false;
+}
+
+/* Network middlewares (reference/policy.md §1.9) are not run by this version. One that
+ * selects this host behaves as if it failed: fail_closed denies, fail_open lets the
+ * request through (and says so). Returns the reason to deny, or NULL. */
+static const char *middleware_refusal(struct conn *c, char *why, size_t n)
+{
+	const struct pol_policy *p = &c->gen->pol;
+	size_t i;
+
+	for (i = 0; i < p->n_middlewares; i++) {
+		const struct pol_middleware *m = &p->middlewares[i];
+
+		if (!selector_matches(m->include, m->n_include, c->host) ||
+		    selector_matches(m->exclude, m->n_exclude, c->host))
+			continue;
+		if (!strcmp(m->on_error, "fail_open")) {
+			log_decision(c, "AUDIT", "NET:MIDDLEWARE", "middleware not supported, fail_open");
+			continue;
+		}
+		snprintf(why, n, "network middleware '%s' (%s) cannot run in this version and is "
+			 "fail_closed", *m->name ? m->name : m->key, m->middleware);
+		return why;
+	}
+	return NULL;
+}
+
 /* Identity, quarantine, L4 rules: 0 allowed, -1 denied (answered). */
 static int decide(struct conn *c, const char *path)
 {
+	char why[512];
+	const char *mw;
+
 	c->in.host = c->host;
 	c->in.port = c->port;
 	c->in.identity_relaxed = c->px->cfg->identity_relaxed;
@@ -71,6 +111,10 @@ static int decide(struct conn *c, const char *path)
 	}
 	if (pol_eval_l4(&c->gen->pol, &c->in, &c->l4) < 0 || !c->l4.allow) {
 		deny(c, path, c->l4.reason.p);
+		return -1;
+	}
+	if ((mw = middleware_refusal(c, why, sizeof(why)))) {
+		deny(c, path, mw);
 		return -1;
 	}
 	return 0;

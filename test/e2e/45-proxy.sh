@@ -323,3 +323,51 @@ Y
 	pend
 }
 t_a_policy_the_proxy_rejects_keeps_the_last_valid_one() { lab_run body_a_policy_the_proxy_rejects_keeps_the_last_valid_one; }
+
+body_middlewares_this_version_cannot_run_fail_as_configured() {
+	pgw
+	write_policy "$T/mw.yaml" <<'Y'
+version: 1
+network_policies:
+  upstream:
+    endpoints:
+      - { host: api.test, port: 80 }
+      - { host: other.test, port: 80 }
+    binaries:
+      - { path: /usr/bin/curl }
+network_middlewares:
+  strict:
+    middleware: openshell/regex
+    endpoints: { include: [api.test] }
+    config: { patterns: [] }
+  lenient:
+    middleware: openshell/regex
+    order: 1
+    on_error: fail_open
+    endpoints: { include: ["*.test"], exclude: [api.test] }
+    config: { patterns: [] }
+Y
+	run openshell sandbox create --name mw --policy "$T/mw.yaml" -- /bin/sh -c \
+		'curl -s -o /dev/null -w "api %{http_code}\n" http://api.test/; curl -s http://other.test/open'
+	expect_rc 0
+	expect_out_line "api 403"
+	expect_out "GET /open host=other.test"
+	want="cannot run" eventually 5 openshell logs mw
+	expect_out "network middleware 'strict' (openshell/regex) cannot run in this version and is fail_closed"
+	pend
+}
+t_middlewares_this_version_cannot_run_fail_as_configured() { lab_run body_middlewares_this_version_cannot_run_fail_as_configured; }
+
+# No lab needed: the denial happens before any name is resolved.
+t_repeated_denials_are_aggregated_in_the_log() {
+	pgw
+	need_cmd curl
+	run openshell sandbox create --name noisy -- /bin/sh -c \
+		'for i in $(seq 30); do curl -s -o /dev/null http://example.test/x; done; echo finished'
+	expect_rc 0
+	expect_out "finished"
+	want="Main process exited" eventually 5 openshell logs noisy
+	n=$(grep -c "HTTP:FORWARD DENIED /usr/bin/curl" "$T/.out")
+	[ "$n" -ge 1 ] && [ "$n" -le 3 ] || fail "expected the 30 denials folded into at most 3 lines, got $n"
+	pend
+}
