@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -21,6 +22,7 @@ static struct {
 	char path[1024];
 	off_t size;
 } lg = { -1, true, LOG_LVL_INFO, "", 0 };
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static const char *const level_name[] = { "error", "warn", "info", "debug" };
 
@@ -115,12 +117,14 @@ void log_write(enum log_level level, const char *src, const char *msg, ...)
 	}
 	va_end(ap);
 	buf_adds(&line, "}\n");
+	pthread_mutex_lock(&log_lock); /* the proxy logs from one thread per connection */
 	if (lg.fd >= 0) {
 		if (lg.size + (off_t)line.len > LOG_ROTATE_BYTES)
 			rotate();
 		if (lg.fd >= 0 && write_full(lg.fd, line.p, line.len) == 0)
 			lg.size += (off_t)line.len;
 	}
+	pthread_mutex_unlock(&log_lock);
 	if (lg.also_stderr) {
 		buf_reset(&line);
 		va_start(ap, msg);

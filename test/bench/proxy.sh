@@ -21,22 +21,6 @@ body() {
 	set -u
 	export OPENSHELL_GATEWAY_PORT
 	OPENSHELL_GATEWAY_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-	truncate -s 512M "$T/bulk"
-	ip netns exec "$NS_UP" python3 -c '
-import socket, sys, threading
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind((sys.argv[1], 9000)); s.listen(16)
-def serve(c):
-    c.recv(65536)
-    with open(sys.argv[2], "rb") as f:
-        size = f.seek(0, 2)
-        c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n" % size)
-        c.sendfile(f, 0)
-    c.close()
-while True:
-    c, _ = s.accept(); threading.Thread(target=serve, args=(c,), daemon=True).start()
-' "$LAB_UP" "$T/bulk" &
-	sleep 0.5
 	cat >"$T/p.yaml" <<'Y'
 version: 1
 network_policies:
@@ -66,7 +50,7 @@ d, t, o = $direct, $tiny, $ours
 mb = lambda x: x / 1048576
 print('   direct %.0f MiB/s, tinyproxy (CONNECT) %.0f MiB/s, openshell (CONNECT, splice) %.0f MiB/s' % (mb(d), mb(t), mb(o)))
 print('   openshell/direct %.0f%% (budget >= 80%%), openshell/tinyproxy %.2fx (budget >= 1x)' % (100 * o / d, o / t))"
-	"$O" sandbox exec -n bench -- /bin/sh -c 'for i in $(seq 200); do sleep 600 & done; python3 -c "
+	"$O" sandbox exec -n bench -- /bin/sh -c 'for i in $(seq 200); do sleep 600 >/dev/null 2>&1 & done; python3 -c "
 import socket, time
 lat = []
 for i in range(300):
@@ -78,14 +62,36 @@ for i in range(300):
     s.close()
 lat.sort()
 print(\"   per-connection decision with 200 processes: p50 %.2f ms, p99 %.2f ms (budget p99 < 1 ms)\" % (lat[150] * 1e3, lat[296] * 1e3))
-"; kill $(jobs -p) 2>/dev/null; true'
+"; kill $(jobs -p) 2>/dev/null; true' </dev/null
 	"$O" sandbox delete bench >/dev/null 2>&1
 	"$O" gateway stop >/dev/null 2>&1
 }
 
+bulk_server() { # in the upstream namespace: a 512 MiB body by sendfile(2)
+	truncate -s 512M "$T/bulk"
+	ip netns exec "$NS_UP" python3 -c '
+import socket, sys, threading
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((sys.argv[1], 9000)); s.listen(16)
+def serve(c):
+    c.recv(65536)
+    with open(sys.argv[2], "rb") as f:
+        size = f.seek(0, 2)
+        c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n" % size)
+        c.sendfile(f, 0)
+    c.close()
+while True:
+    c, _ = s.accept(); threading.Thread(target=serve, args=(c,), daemon=True).start()
+' "$LAB_UP" "$T/bulk" &
+	BULK_PID=$!
+	sleep 0.5
+}
+
 echo "== proxy: bulk throughput and per-connection decision"
 lab_up
+bulk_server
 ip netns exec "$NS_GW" unshare -m bash -c "mount --make-rprivate / && mount --bind '$T/hosts' /etc/hosts &&
 	source '$ROOT/test/e2e/lib_net.sh' && $(declare -f body fail) && body"
+kill "$BULK_PID" 2>/dev/null
 lab_down
 rm -rf "$T"
