@@ -7,6 +7,7 @@
  */
 #include "proxy_int.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
@@ -27,7 +28,8 @@
 #define PROXY_STACK (256 * 1024)
 
 static pthread_mutex_t ident_lock = PTHREAD_MUTEX_INITIALIZER; /* the TOFU cache */
-static int live_conns; /* under ident_lock */
+static pthread_mutex_t conn_lock = PTHREAD_MUTEX_INITIALIZER;
+static int live_conns; /* under conn_lock */
 
 static void deny(struct conn *c, const char *path, const char *reason)
 {
@@ -35,20 +37,18 @@ static void deny(struct conn *c, const char *path, const char *reason)
 	reply_policy_denied(c, path, reason);
 }
 
-static int identify(struct conn *c, const char *path)
+/* 0 with c->id filled, or -1 with the deny reason in e. */
+static int lookup_caller(struct conn *c, struct err *e)
 {
 	const struct proxy_cfg *cfg = c->px->cfg;
 	struct ident_writable w = { cfg->writable, cfg->n_writable };
-	struct err e = ERR_INIT;
 	int r;
 
 	pthread_mutex_lock(&ident_lock);
-	r = ident_lookup(c->px->idc, cfg->init_pid, c->cfd, &w, &c->id, &e);
+	r = ident_lookup(c->px->idc, cfg->init_pid, c->cfd, &w, &c->id, e);
 	pthread_mutex_unlock(&ident_lock);
-	if (r < 0) {
-		deny(c, path, e.msg);
+	if (r < 0)
 		return -1;
-	}
 	c->identified = true;
 	c->in.exe = c->id.exe;
 	c->in.ancestors = (const char *const *)c->id.ancestors;
@@ -58,14 +58,39 @@ static int identify(struct conn *c, const char *path)
 	return 0;
 }
 
+static void try_identify(struct conn *c)
+{
+	struct err e = ERR_INIT;
+
+	lookup_caller(c, &e);
+}
+
+static int identify(struct conn *c, const char *path)
+{
+	struct err e = ERR_INIT;
+
+	if (lookup_caller(c, &e) < 0) {
+		deny(c, path, e.msg);
+		return -1;
+	}
+	return 0;
+}
+
+/* Host selectors compare case-insensitively (reference/policy.md §1.9); host is lowercase. */
 static bool selector_matches(const char *const *pats, size_t n, const char *host)
 {
-	size_t i;
+	char low[1024];
+	size_t i, j;
 
-	for (i = 0; i < n; i++)
-		if (!strchr(pats[i], '*') ? !strcasecmp(pats[i], host)
-					  : pol_glob_match(pats[i], ".", host) != 0)
+	for (i = 0; i < n; i++) {
+		for (j = 0; pats[i][j] && j < sizeof(low) - 1; j++)
+			low[j] = (char)tolower((unsigned char)pats[i][j]);
+		low[j] = '\0';
+		if (pats[i][j]) /* longer than any DNS name: counts as a match, fail closed */
+			return true;
+		if (!strchr(low, '*') ? !strcmp(low, host) : pol_glob_match(low, ".", host) != 0)
 			return true; /* a glob that fails to compile counts as a match: fail closed */
+	}
 	return false;
 }
 
@@ -103,12 +128,14 @@ static int decide(struct conn *c, const char *path)
 	c->in.host = c->host;
 	c->in.port = c->port;
 	c->in.identity_relaxed = c->px->cfg->identity_relaxed;
-	if (!c->in.identity_relaxed && identify(c, path) < 0)
-		return -1;
-	if (c->gen->quarantine) {
+	if (c->gen->quarantine) { /* the caller is still named in the log when it can be */
+		if (!c->in.identity_relaxed)
+			try_identify(c);
 		deny(c, path, c->gen->quarantine);
 		return -1;
 	}
+	if (!c->in.identity_relaxed && identify(c, path) < 0)
+		return -1;
 	if (pol_eval_l4(&c->gen->pol, &c->in, &c->l4) < 0 || !c->l4.allow) {
 		deny(c, path, c->l4.reason.p);
 		return -1;
@@ -223,12 +250,12 @@ static void handle_forward(struct conn *c, struct http_parser *p)
 	struct err e = ERR_INIT;
 
 	c->method = m->method;
-	if (str_has_prefix(m->target, "https://") || str_has_prefix(m->target, "HTTPS://")) {
-		reply_text(c, 400, "Use CONNECT for HTTPS URLs");
-		goto out;
-	}
 	if (m->form != HTTP_FORM_ABSOLUTE || url_parse(&u, m->target, &e) < 0) {
 		reply_text(c, 400, "this is a proxy: send absolute-form http:// URLs or CONNECT");
+		goto out;
+	}
+	if (strcmp(u.scheme, "http")) {
+		reply_text(c, 400, "Use CONNECT for HTTPS URLs");
 		goto out;
 	}
 	snprintf(c->host, sizeof(c->host), "%s", u.host);
@@ -242,17 +269,24 @@ out:
 	url_release(&u);
 }
 
-/* The first head, bounded by the proxy's 8 KiB limit (431 beyond it). */
+/* The first head, bounded by the proxy's 8 KiB limit (431 beyond it) and by one deadline
+ * for all of it (a byte now and then does not keep the slot). */
 static int read_first_head(struct conn *c, struct http_parser *p)
 {
+	int64_t deadline = now_mono_ms() + PROXY_HEAD_TIMEOUT_MS;
 	struct err e = ERR_INIT;
 	char chunk[4096];
 
 	for (;;) {
-		ssize_t n = recv(c->cfd, chunk, sizeof(chunk), 0);
+		struct pollfd pf = { c->cfd, POLLIN, 0 };
+		int64_t left = deadline - now_mono_ms();
 		size_t used = 0;
+		ssize_t n;
 		int r;
 
+		if (left <= 0 || poll(&pf, 1, (int)left) <= 0)
+			return -1;
+		n = recv(c->cfd, chunk, sizeof(chunk), 0);
 		if (n <= 0)
 			return -1;
 		r = http_parse_head(p, chunk, (size_t)n, &used, &e);
@@ -272,13 +306,12 @@ static void *conn_main(void *arg)
 	struct conn *c = arg;
 	struct http_limits lim = HTTP_LIMITS_PROXY;
 	struct http_parser p;
-	struct timeval tv = { PROXY_HEAD_TIMEOUT_MS / 1000, 0 };
+	struct timeval tv = { PROXY_SEND_TIMEOUT_S, 0 };
 
 	http_parser_init(&p, HTTP_REQUEST, &lim);
-	setsockopt(c->cfd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	/* a peer that stops reading cannot hold a thread in send() for ever */
+	setsockopt(c->cfd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	if (read_first_head(c, &p) == 0) {
-		tv.tv_sec = 0;
-		setsockopt(c->cfd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 		c->gen = gen_get(c->px);
 		if (!strcmp(p.msg.method, "CONNECT"))
 			handle_connect(c, &p.msg);
@@ -295,9 +328,9 @@ static void *conn_main(void *arg)
 	buf_release(&c->early);
 	gen_put(c->px, c->gen);
 	free(c);
-	pthread_mutex_lock(&ident_lock);
+	pthread_mutex_lock(&conn_lock);
 	live_conns--;
-	pthread_mutex_unlock(&ident_lock);
+	pthread_mutex_unlock(&conn_lock);
 	return NULL;
 }
 
@@ -307,11 +340,11 @@ static void start_conn(struct proxy *px, int fd, pthread_attr_t *attr)
 	pthread_t t;
 	bool full;
 
-	pthread_mutex_lock(&ident_lock);
+	pthread_mutex_lock(&conn_lock);
 	full = live_conns >= PROXY_MAX_CONNS;
 	if (!full)
 		live_conns++;
-	pthread_mutex_unlock(&ident_lock);
+	pthread_mutex_unlock(&conn_lock);
 	c->px = px;
 	c->cfd = fd;
 	c->ufd = -1;
@@ -323,9 +356,9 @@ static void start_conn(struct proxy *px, int fd, pthread_attr_t *attr)
 		close(fd);
 		free(c);
 		if (!full) {
-			pthread_mutex_lock(&ident_lock);
+			pthread_mutex_lock(&conn_lock);
 			live_conns--;
-			pthread_mutex_unlock(&ident_lock);
+			pthread_mutex_unlock(&conn_lock);
 		}
 	}
 }

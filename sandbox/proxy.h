@@ -23,7 +23,8 @@ struct err;
 struct proxy_cfg {
 	int listen_fd;           /* 127.0.0.1:3128 inside the sandbox, listening */
 	pid_t init_pid;          /* the sandbox's pid 1 as the host sees it */
-	const char *policy_path; /* the active policy (YAML); missing = the restrictive default */
+	const char *policy_path; /* the active policy (YAML); missing at start = the restrictive
+				  * default (a policy in force stays when the file goes away) */
 	const char *status_path; /* load results */
 	const char *const *writable; /* paths the sandbox can write (identity check) */
 	size_t n_writable;

@@ -17,6 +17,8 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "lib/util.h"
@@ -32,28 +34,46 @@ static void add_addr(struct pol_addr *addrs, size_t *n, const struct pol_addr *a
 		addrs[(*n)++] = *a;
 }
 
-/* "IP name alias..." lines of the sandbox's /etc/hosts; '#' starts a comment. */
+static void hosts_line(struct conn *c, char *line, struct pol_addr *addrs, size_t *n)
+{
+	char *save = NULL, *ip, *name;
+	struct pol_addr a;
+
+	line[strcspn(line, "#")] = '\0';
+	ip = strtok_r(line, " \t\r", &save);
+	if (!ip || pol_addr_parse(ip, &a) < 0)
+		return;
+	while ((name = strtok_r(NULL, " \t\r", &save)))
+		if (!strcasecmp(name, c->host))
+			add_addr(addrs, n, &a);
+}
+
+/* "IP name alias..." lines of the sandbox's /etc/hosts; '#' starts a comment. The file is
+ * the sandbox's: only a regular file is read, and at most HOSTS_MAX bytes of it. */
+#define HOSTS_MAX (1 << 20)
+
 static void from_sandbox_hosts(struct conn *c, struct pol_addr *addrs, size_t *n)
 {
-	char path[64], line[1024];
-	FILE *f;
+	char path[64];
+	struct buf text = BUF_INIT;
+	struct stat st;
+	char *line, *save = NULL;
+	int fd;
 
 	snprintf(path, sizeof(path), "/proc/%ld/root/etc/hosts", (long)c->px->cfg->init_pid);
-	f = fopen(path, "re");
-	while (f && fgets(line, sizeof(line), f)) {
-		char *save = NULL, *ip, *name;
-		struct pol_addr a;
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size <= HOSTS_MAX) {
+		buf_grow(&text, (size_t)st.st_size + 1);
+		ssize_t got = read_full(fd, text.p, (size_t)st.st_size);
 
-		line[strcspn(line, "#\n")] = '\0';
-		ip = strtok_r(line, " \t", &save);
-		if (!ip || pol_addr_parse(ip, &a) < 0)
-			continue;
-		while ((name = strtok_r(NULL, " \t", &save)))
-			if (!strcasecmp(name, c->host))
-				add_addr(addrs, n, &a);
+		buf_setlen(&text, got > 0 ? (size_t)got : 0);
 	}
-	if (f)
-		fclose(f);
+	close(fd);
+	for (line = strtok_r(text.p, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		hosts_line(c, line, addrs, n);
+	buf_release(&text);
 }
 
 static int from_resolver(struct conn *c, struct pol_addr *addrs, size_t *n, struct buf *why)
@@ -148,6 +168,8 @@ static int dial_one(const struct pol_addr *a, uint16_t port, int *err)
 		goto fail;
 	}
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &(struct timeval){ PROXY_SEND_TIMEOUT_S, 0 },
+		   sizeof(struct timeval));
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
 	return fd;
 fail:

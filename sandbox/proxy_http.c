@@ -1,11 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * The HTTP relay: requests inside an allowed tunnel (plain HTTP) or on the forward proxy
- * are parsed one by one, their targets canonicalised (reference/policy.md §4.8.2),
- * checked against the tunnel's authority and the L7 rules (§4.8.3), and forwarded with
- * exactly their framed body; the response is relayed the same way before the next
- * request is read, so no byte reaches the upstream unchecked. An allowed upgrade (101)
- * turns into a raw relay.
+ * The HTTP relay: requests inside an allowed tunnel (plain HTTP to an L7 endpoint) or on
+ * the forward proxy are parsed one by one, their targets canonicalised (reference/policy.md
+ * §4.8.2), checked against the tunnel's authority and the L7 rules (§4.8.3), and forwarded
+ * with a rewritten head (hop-by-hop fields dropped, one framing field written from what
+ * was parsed) and exactly their framed body; the response is relayed the same way before
+ * the next request is read, so no byte reaches the upstream unchecked. A superseded policy
+ * generation ends the connection at the next request boundary at the latest. Only a
+ * websocket upgrade that the client asked for turns into a raw relay; h2c is never offered
+ * upstream. The forward proxy carries one request per connection, with the Host taken from
+ * the URL (reference/supervisor.md §4.6).
  */
 #include "proxy_int.h"
 
@@ -19,8 +23,10 @@
 
 #include "lib/http.h"
 #include "lib/log.h"
+#include "lib/util.h"
 
 #define IO_CHUNK 16384
+#define IDLE_MS (120 * 1000) /* between requests and for a head to arrive */
 
 struct side {
 	int fd;
@@ -28,7 +34,8 @@ struct side {
 	bool eof;
 };
 
-static int fill(struct side *s)
+/* One recv into s (called when poll said readable); -1 on error. */
+static int recv_into(struct side *s)
 {
 	char chunk[IO_CHUNK];
 	ssize_t n;
@@ -42,6 +49,28 @@ static int fill(struct side *s)
 		s->eof = true;
 	buf_add(&s->in, chunk, (size_t)n);
 	return 0;
+}
+
+/* Waits for s to be readable and reads once; -1 on error, when the generation is
+ * superseded or the deadline passes. */
+static int fill(struct conn *c, struct side *s, int64_t deadline)
+{
+	for (;;) {
+		struct pollfd p[2] = { { s->fd, POLLIN, 0 }, { c->gen->hup_rd, POLLIN, 0 } };
+		int64_t left = deadline - now_mono_ms();
+
+		if (left <= 0)
+			return -1;
+		if (poll(p, 2, (int)left) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (p[1].revents)
+			return -1; /* a new policy: connections of the old one close */
+		if (p[0].revents)
+			return recv_into(s);
+	}
 }
 
 static void consume(struct side *s, size_t n)
@@ -65,9 +94,11 @@ static int send_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
-/* Reads until p has a head; 1 done, 0 clean end of the connection, -1 error (answered). */
+/* Reads until p has a head; 1 done, 0 end of the connection (clean, idle, superseded),
+ * -1 error (answered when the client can be told). */
 static int read_head(struct conn *c, struct side *s, struct http_parser *p)
 {
+	int64_t deadline = now_mono_ms() + IDLE_MS;
 	struct err e = ERR_INIT;
 
 	for (;;) {
@@ -83,33 +114,74 @@ static int read_head(struct conn *c, struct side *s, struct http_parser *p)
 		}
 		if (s->eof)
 			return http_parse_eof(p, &e) == HTTP_NEED_MORE ? 0 : -1;
-		if (fill(s) < 0)
-			return -1;
+		if (fill(c, s, deadline) < 0)
+			return 0;
 	}
 }
 
-static bool hop_by_hop(const char *name)
+/* Fields that describe this hop or the framing: never copied; what is needed is written
+ * anew (reference/supervisor.md §4.6). */
+static bool hop_field(const struct http_msg *m, const char *name, bool forward)
 {
-	return !strcasecmp(name, "Proxy-Connection") || !strcasecmp(name, "Proxy-Authorization") ||
-	       !strcasecmp(name, "Keep-Alive");
+	static const char *const hop[] = { "Connection", "Proxy-Connection", "Keep-Alive",
+					   "Proxy-Authorization", "Proxy-Authenticate", "Upgrade",
+					   "HTTP2-Settings", "TE", "Trailer", "Transfer-Encoding",
+					   "Content-Length" };
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(hop); i++)
+		if (!strcasecmp(name, hop[i]))
+			return true;
+	if (forward && !strcasecmp(name, "Host"))
+		return true;
+	return http_header_has_token(m, "Connection", name);
 }
 
-static void write_request_head(struct buf *out, const struct http_msg *m, const char *path,
-			       const char *query)
+/* A websocket upgrade the client asked for; anything else (h2c above all) is not offered. */
+static bool wants_websocket(const struct http_msg *m)
 {
-	struct buf target = BUF_INIT;
+	return m->upgrade && http_header_has_token(m, "Upgrade", "websocket");
+}
+
+static void write_request_head(struct buf *out, const struct conn *c, const struct http_msg *m,
+			       const char *path, const char *query, bool forward)
+{
+	struct buf target = BUF_INIT, host = BUF_INIT;
 	struct err e = ERR_INIT;
+	char len[24];
 	size_t i;
 
 	buf_adds(&target, path);
 	if (query)
 		buf_addf(&target, "?%s", query);
 	http_write_request_line(out, m->method, target.p, &e);
+	if (forward) {
+		if (c->port == 80) /* the default port is left out, as a client writes it */
+			buf_addf(&host, c->ipv6 ? "[%s]" : "%s", c->host);
+		else
+			url_add_authority(&host, c->host, c->ipv6, c->port);
+		http_write_header(out, "Host", host.p, &e);
+	}
 	for (i = 0; i < m->nfields; i++)
-		if (!hop_by_hop(m->fields[i].name))
+		if (!hop_field(m, m->fields[i].name, forward))
 			http_write_header(out, m->fields[i].name, m->fields[i].value, &e);
+	if (m->framing == HTTP_BODY_LENGTH) {
+		snprintf(len, sizeof(len), "%llu", (unsigned long long)m->content_length);
+		http_write_header(out, "Content-Length", len, &e);
+	} else if (m->framing == HTTP_BODY_CHUNKED) {
+		http_write_header(out, "Transfer-Encoding", "chunked", &e);
+	}
+	if (wants_websocket(m)) {
+		http_write_header(out, "Connection", "Upgrade", &e);
+		http_write_header(out, "Upgrade", "websocket", &e);
+	} else if (forward || !m->keep_alive) {
+		http_write_header(out, "Connection", "close", &e);
+	}
+	if (forward && !http_header_get(m, "Via"))
+		http_write_header(out, "Via", "1.1 openshell-sandbox", &e);
 	http_write_end(out);
 	buf_release(&target);
+	buf_release(&host);
 }
 
 /* The request's Host must name the tunnel's host and port (§4.8.2). */
@@ -159,7 +231,7 @@ static int canonical_target(struct conn *c, const struct http_msg *m, struct htt
 	if (http_target_canon(hc, m->target, flags, &e) == 0)
 		return 0;
 	log_decision(c, "DENIED", "HTTP:REQUEST", e.msg);
-	reply_text(c, 400, "invalid request-target");
+	reply_json_error(c, 400, "invalid_request_target", e.msg);
 	return -1;
 }
 
@@ -194,98 +266,122 @@ static int check_request(struct conn *c, const struct http_msg *m, const struct 
 	return ok;
 }
 
-/* Forwards the request's body (exactly its framing) and relays the response; returns 1
- * when the connection can carry another request, 2 for an upgrade, 0 to close. */
-static int exchange(struct conn *c, struct side *cl, struct side *up, struct http_parser *req)
+/* Feeds s's buffered bytes through p's body framing and forwards the ones that belong to
+ * the message (all of a slice, framing bytes included, exactly as received). */
+static int pump(struct http_parser *p, struct side *s, int to, bool *done)
 {
+	struct err e = ERR_INIT;
+	size_t off = 0, used, dn;
+	const char *d;
+	int r;
+
+	do {
+		r = http_parse_body(p, s->in.p + off, s->in.len - off, &used, &d, &dn, &e);
+		off += used;
+	} while (r == HTTP_BODY);
+	if (r == HTTP_ERROR || (off && send_all(to, s->in.p, off) < 0))
+		return -1;
+	consume(s, off);
+	*done = r == HTTP_DONE;
+	return 0;
+}
+
+struct exch {
 	struct http_parser resp;
+	bool req_done, head, done, sent; /* sent: bytes of the response reached the client */
+};
+
+/* One response head from up: 1 final head, 0 need more or an interim (100) head relayed,
+ * -1 bad. */
+static int response_head(struct exch *x, struct side *up, int to, const char *method)
+{
+	struct err e = ERR_INIT;
+	size_t used = 0;
+	int r = http_parse_head(&x->resp, up->in.p, up->in.len, &used, &e);
+
+	if (r == HTTP_ERROR || (used && send_all(to, up->in.p, used) < 0))
+		return -1;
+	x->sent |= used > 0;
+	consume(up, used);
+	if (r != HTTP_DONE)
+		return 0;
+	if (x->resp.msg.status < 200 && x->resp.msg.status != 101) {
+		http_parser_reset(&x->resp); /* 100 Continue and friends: another head follows */
+		http_parser_set_method(&x->resp, method);
+		return 0;
+	}
+	return 1;
+}
+
+/* Moves what can move now; -1 to close, 1 upgraded, 0 go on. */
+static int exchange_step(struct exch *x, struct side *cl, struct side *up,
+			 const struct http_msg *req, struct http_parser *rq)
+{
+	struct err e = ERR_INIT;
+
+	if (!x->req_done && pump(rq, cl, up->fd, &x->req_done) < 0)
+		return -1;
+	if (!x->head && up->in.len) {
+		int r = response_head(x, up, cl->fd, req->method);
+
+		if (r < 0)
+			return -1;
+		if (r == 0)
+			return 0;
+		x->head = true;
+		if (x->resp.msg.status == 101)
+			return wants_websocket(req) && x->req_done ? 1 : -1;
+	}
+	if (x->head && pump(&x->resp, up, cl->fd, &x->done) < 0)
+		return -1;
+	if (x->head)
+		x->sent = true;
+	if (!x->done && up->eof) {
+		if (!x->head || http_parse_eof(&x->resp, &e) != HTTP_DONE)
+			return -1;
+		x->done = true;
+	}
+	return 0;
+}
+
+/* Forwards the request's body and relays the response: 1 the connection can carry another
+ * request, 2 upgraded, 0 close. */
+static int exchange(struct conn *c, struct side *cl, struct side *up, struct http_parser *rq)
+{
 	struct http_limits lim = { HTTP_HEAD_MAX_GATEWAY, HTTP_FIELDS_MAX, HTTP_BODY_UNLIMITED,
 				   HTTP_TRAILER_MAX };
-	struct err e = ERR_INIT;
-	bool req_done = req->msg.framing == HTTP_BODY_NONE, resp_head = false, resp_done = false;
-	int ret = 0;
+	const struct http_msg *req = &rq->msg;
+	struct exch x = { .req_done = false };
+	int ret = 0, r;
 
-	http_parser_init(&resp, HTTP_RESPONSE, &lim);
-	http_parser_set_method(&resp, req->msg.method);
-	while (!resp_done) {
-		struct pollfd p[3] = { { cl->fd, req_done || cl->eof || cl->in.len ? 0 : POLLIN, 0 },
-				       { up->fd, up->eof || up->in.len ? 0 : POLLIN, 0 },
+	http_parser_init(&x.resp, HTTP_RESPONSE, &lim);
+	http_parser_set_method(&x.resp, req->method);
+	while (!x.done) {
+		struct pollfd p[3] = { { x.req_done || cl->eof ? -1 : cl->fd, POLLIN, 0 },
+				       { up->eof ? -1 : up->fd, POLLIN, 0 },
 				       { c->gen->hup_rd, POLLIN, 0 } };
-		size_t used;
-		const char *d;
-		size_t dn;
-		int r;
 
-		if (!req_done && cl->in.len) {
-			r = http_parse_body(req, cl->in.p, cl->in.len, &used, &d, &dn, &e);
-			if (r == HTTP_ERROR || send_all(up->fd, cl->in.p, used) < 0)
-				goto out;
-			consume(cl, used);
-			req_done = r == HTTP_DONE;
-			continue;
-		}
-		if (up->in.len && !resp_head) {
-			r = http_parse_head(&resp, up->in.p, up->in.len, &used, &e);
-			if (r == HTTP_ERROR || send_all(cl->fd, up->in.p, used) < 0)
-				goto out;
-			consume(up, used);
-			if (r == HTTP_DONE && resp.msg.status < 200 && resp.msg.status != 101) {
-				http_parser_reset(&resp); /* 100 Continue and friends: another head */
-				http_parser_set_method(&resp, req->msg.method);
-			} else if (r == HTTP_DONE) {
-				resp_head = true;
-				if (resp.msg.upgrade) {
-					ret = 2;
-					goto out;
-				}
-				resp_done = resp.msg.framing == HTTP_BODY_NONE;
-			}
-			continue;
-		}
-		if (up->in.len) {
-			r = http_parse_body(&resp, up->in.p, up->in.len, &used, &d, &dn, &e);
-			if (r == HTTP_ERROR || send_all(cl->fd, up->in.p, used) < 0)
-				goto out;
-			consume(up, used);
-			resp_done = r == HTTP_DONE;
-			continue;
-		}
-		if (up->eof) {
-			if (resp_head && http_parse_eof(&resp, &e) == HTTP_DONE)
-				resp_done = true;
-			else
-				goto out;
-			continue;
-		}
-		if (cl->eof && !req_done)
+		r = exchange_step(&x, cl, up, req, rq);
+		if (r != 0) {
+			ret = r > 0 ? 2 : 0;
 			goto out;
+		}
+		if (x.done || (cl->eof && !x.req_done && !cl->in.len))
+			break;
 		if (poll(p, 3, -1) < 0 && errno != EINTR)
 			goto out;
 		if (p[2].revents)
 			goto out;
-		if ((p[0].revents && fill(cl) < 0) || (p[1].revents && fill(up) < 0))
+		if ((p[0].revents && recv_into(cl) < 0) || (p[1].revents && recv_into(up) < 0))
 			goto out;
 	}
-	ret = req_done && req->msg.keep_alive && resp.msg.keep_alive &&
-	      resp.msg.framing != HTTP_BODY_UNTIL_CLOSE;
+	ret = x.done && x.req_done && req->keep_alive && x.resp.msg.keep_alive &&
+	      x.resp.msg.framing != HTTP_BODY_UNTIL_CLOSE;
 out:
-	http_parser_release(&resp);
+	if (!x.sent && ret == 0 && !x.done)
+		reply_text(c, 502, "the upstream's response is not valid HTTP/1.1");
+	http_parser_release(&x.resp);
 	return ret;
-}
-
-/* For the forward proxy: a later request must go to the same upstream. */
-static bool same_upstream(const struct conn *c, const struct http_msg *m)
-{
-	struct url u = URL_INIT;
-	struct err e = ERR_INIT;
-	bool same;
-
-	if (m->form != HTTP_FORM_ABSOLUTE)
-		return false;
-	same = url_parse(&u, m->target, &e) == 0 && !strcmp(u.scheme, "http") &&
-	       !strcmp(u.host, c->host) && u.port == c->port;
-	url_release(&u);
-	return same;
 }
 
 void relay_http(struct conn *c, struct http_parser *first)
@@ -294,7 +390,7 @@ void relay_http(struct conn *c, struct http_parser *first)
 	struct http_limits lim = { HTTP_HEAD_MAX_GATEWAY, HTTP_FIELDS_MAX, HTTP_BODY_UNLIMITED,
 				   HTTP_TRAILER_MAX };
 	struct http_parser own, *req = first;
-	bool tunnel = !first;
+	bool forward = first != NULL;
 	int more = 1;
 
 	buf_add(&cl.in, c->early.p, c->early.len);
@@ -309,24 +405,24 @@ void relay_http(struct conn *c, struct http_parser *first)
 			req = &own;
 			if (read_head(c, &cl, req) <= 0)
 				break;
-			if (!tunnel && !same_upstream(c, &req->msg))
-				break; /* another origin: the client opens a new connection */
 		}
+		if (gen_stale(c->px, c->gen))
+			break; /* decided under a policy that is no longer in force */
 		more = canonical_target(c, &req->msg, &hc) == 0 &&
-		       check_request(c, &req->msg, &hc, tunnel);
+		       check_request(c, &req->msg, &hc, !forward);
 		if (more) {
-			write_request_head(&head, &req->msg, hc.path.p, hc.query);
+			write_request_head(&head, c, &req->msg, hc.path.p, hc.query, forward);
 			more = send_all(c->ufd, head.p, head.len) == 0 ? exchange(c, &cl, &up, req) : 0;
 		}
 		buf_release(&head);
 		http_canon_release(&hc);
 		req = NULL;
+		if (forward && more == 1)
+			more = 0; /* the forward proxy carries one request per connection */
 	}
-	if (more == 2) { /* upgraded: what is buffered goes first, then raw bytes */
-		if (send_all(c->cfd, up.in.p, up.in.len) == 0) {
-			buf_add(&c->early, cl.in.p, cl.in.len);
-			relay_raw(c);
-		}
+	if (more == 2 && send_all(c->cfd, up.in.p, up.in.len) == 0) {
+		buf_add(&c->early, cl.in.p, cl.in.len); /* upgraded: buffered bytes first, then raw */
+		relay_raw(c);
 	}
 	http_parser_release(&own);
 	buf_release(&cl.in);

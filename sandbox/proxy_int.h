@@ -17,6 +17,7 @@
 #define PROXY_PORT 3128
 #define PROXY_DIAL_TIMEOUT_MS 10000
 #define PROXY_HEAD_TIMEOUT_MS 30000
+#define PROXY_SEND_TIMEOUT_S 60
 #define PROXY_MAX_ADDRS 16
 
 /* One loaded policy. Connections hold a reference and are closed when it is superseded:

@@ -121,9 +121,9 @@ static void load_text(struct proxy *px, const char *text, size_t len)
 	memcpy(g->hash, hash, sizeof(hash));
 	pol_report_init(&r);
 	if (pol_load(&g->pol, px->cfg->policy_path, text, len, &r) == 0) {
+		gen_install(px, g); /* in force before anyone is told it is */
 		write_status(px, hash, "LOADED");
 		log_info("proxy", "Policy loaded", "policy_hash", hash, NULL);
-		gen_install(px, g);
 		goto out;
 	}
 	pol_report_join_errors(&r, &why);

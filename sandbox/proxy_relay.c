@@ -95,9 +95,12 @@ void relay_raw(struct conn *c)
 	fcntl(c->cfd, F_SETFL, fcntl(c->cfd, F_GETFL) | O_NONBLOCK);
 	fcntl(c->ufd, F_SETFL, fcntl(c->ufd, F_GETFL) | O_NONBLOCK);
 	while (!(up.done && down.done)) {
+		short ev_c = (short)(dir_events_src(&up) | dir_events_dst(&down));
+		short ev_u = (short)(dir_events_src(&down) | dir_events_dst(&up));
+		/* an fd with nothing asked of it stays out: poll reports POLLHUP regardless */
 		struct pollfd p[3] = {
-			{ c->cfd, (short)(dir_events_src(&up) | dir_events_dst(&down)), 0 },
-			{ c->ufd, (short)(dir_events_src(&down) | dir_events_dst(&up)), 0 },
+			{ ev_c ? c->cfd : -1, ev_c, 0 },
+			{ ev_u ? c->ufd : -1, ev_u, 0 },
 			{ c->gen->hup_rd, POLLIN, 0 },
 		};
 
@@ -108,6 +111,8 @@ void relay_raw(struct conn *c)
 		}
 		if (p[2].revents)
 			break; /* a new policy: connections of the old one close */
+		if ((p[0].revents | p[1].revents) & (POLLERR | POLLNVAL))
+			break;
 		if (dir_step(&up, p[0].revents, p[1].revents) < 0 ||
 		    dir_step(&down, p[1].revents, p[0].revents) < 0)
 			break;

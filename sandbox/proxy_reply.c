@@ -196,13 +196,15 @@ static struct agg aggs[AGG_SLOTS]; /* under proxy.lock */
 
 /* Whether this denial is to be logged now; *more gets the denials of the same key that
  * were held back since the last line. */
-static bool agg_admit(struct proxy *px, const char *key, unsigned *more)
+static bool agg_admit(struct proxy *px, const char *full_key, unsigned *more)
 {
 	int64_t now = now_mono_ms();
+	char key[sizeof(aggs[0].key)];
 	struct agg *slot = NULL, *oldest = &aggs[0];
 	bool log_now;
 	size_t i;
 
+	snprintf(key, sizeof(key), "%s", full_key); /* compared as stored */
 	pthread_mutex_lock(&px->lock);
 	for (i = 0; i < AGG_SLOTS && !slot; i++) {
 		if (!strcmp(aggs[i].key, key))

@@ -371,3 +371,51 @@ t_repeated_denials_are_aggregated_in_the_log() {
 	[ "$n" -ge 1 ] && [ "$n" -le 3 ] || fail "expected the 30 denials folded into at most 3 lines, got $n"
 	pend
 }
+
+body_l7_tunnels_keep_alive_and_rewrite_what_they_forward() {
+	pgw
+	write_policy "$T/p.yaml" <<'Y'
+version: 1
+network_policies:
+  api:
+    endpoints:
+      - { host: api.test, port: 80, protocol: rest, enforcement: enforce, access: read-only }
+    binaries:
+      - { path: "/usr/bin/python3*" }
+Y
+	run openshell sandbox create --no-keep --policy "$T/p.yaml" -- python3 -c '
+import socket
+def tunnel():
+    s = socket.create_connection(("127.0.0.1", 3128))
+    s.sendall(b"CONNECT api.test:80 HTTP/1.1\r\nHost: api.test:80\r\n\r\n")
+    assert b" 200 " in s.recv(1000)
+    return s
+def exchange(s, req):
+    s.sendall(req)
+    data = b""
+    while b"\n" not in data.split(b"\r\n\r\n", 1)[-1] or b"\r\n\r\n" not in data:
+        chunk = s.recv(4096)
+        if not chunk:
+            break
+        data += chunk
+    return data.decode(errors="replace")
+s = tunnel()
+# two requests on one tunnel, the second only after the first answer
+print("one:", exchange(s, b"GET /first HTTP/1.1\r\nHost: api.test\r\n\r\n").splitlines()[-1])
+print("two:", exchange(s, b"GET /second HTTP/1.1\r\nHost: api.test\r\nUpgrade: h2c\r\nConnection: Upgrade, HTTP2-Settings\r\nHTTP2-Settings: AAMAAABkAAQCAAAAAAIAAAAA\r\n\r\n").splitlines()[-1])
+r = exchange(s, b"POST /x HTTP/1.1\r\nHost: api.test\r\nContent-Length: 0\r\n\r\n")
+print("three:", r.splitlines()[0])
+s = tunnel()
+print("smuggle:", exchange(s, b"GET /a HTTP/1.1\r\nHost: other.test\r\n\r\n").splitlines()[0])
+f = socket.create_connection(("127.0.0.1", 3128))
+print("forward:", exchange(f, b"GET http://api.test/fwd HTTP/1.1\r\nHost: evil.example\r\n\r\n").splitlines()[-1])
+'
+	expect_rc 0
+	expect_out "one: GET /first host=api.test body=0 upgrade=None"
+	expect_out "two: GET /second host=api.test body=0 upgrade=None"
+	expect_out "three: HTTP/1.1 403 Forbidden"
+	expect_out "smuggle: HTTP/1.1 403 Forbidden"
+	expect_out "forward: GET /fwd host=api.test body=0 upgrade=None via=1.1 openshell-sandbox"
+	pend
+}
+t_l7_tunnels_keep_alive_and_rewrite_what_they_forward() { lab_run body_l7_tunnels_keep_alive_and_rewrite_what_they_forward; }

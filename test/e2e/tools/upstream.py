@@ -15,7 +15,8 @@ class Echo(http.server.BaseHTTPRequestHandler):
     def answer(self):
         n = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(n) if n else b""
-        text = f"{self.command} {self.path} host={self.headers.get('Host')} body={len(body)}\n"
+        text = (f"{self.command} {self.path} host={self.headers.get('Host')} body={len(body)}"
+                f" upgrade={self.headers.get('Upgrade')} via={self.headers.get('Via')}\n")
         data = text.encode()
         self.send_response(200)
         self.send_header("Content-Type", "text/plain")
