@@ -419,3 +419,40 @@ print("forward:", exchange(f, b"GET http://api.test/fwd HTTP/1.1\r\nHost: evil.e
 	pend
 }
 t_l7_tunnels_keep_alive_and_rewrite_what_they_forward() { lab_run body_l7_tunnels_keep_alive_and_rewrite_what_they_forward; }
+
+body_a_reload_ends_idle_keep_alive_l7_tunnels() {
+	pgw
+	write_policy "$T/open.yaml" <<'Y'
+version: 1
+network_policies:
+  api:
+    endpoints:
+      - { host: api.test, port: 80, protocol: rest, enforcement: enforce, access: full }
+    binaries:
+      - { path: "/usr/bin/python3*" }
+Y
+	run openshell sandbox create --detach --name idle --policy "$T/open.yaml" -- sleep 300
+	expect_rc 0
+	"$OPENSHELL" sandbox exec -n idle -- python3 -c '
+import socket
+s = socket.create_connection(("127.0.0.1", 3128))
+s.sendall(b"CONNECT api.test:80 HTTP/1.1\r\nHost: api.test:80\r\n\r\n")
+print(s.recv(100).decode().splitlines()[0], flush=True)
+s.sendall(b"GET /one HTTP/1.1\r\nHost: api.test\r\n\r\n")
+r = b""
+while b"host=" not in r or not r.endswith(b"\n"):
+    r += s.recv(1000)
+print(r.decode().splitlines()[-1], flush=True)
+s.settimeout(30)
+print("closed" if s.recv(100) == b"" else "data", flush=True)' >"$T/idle.out" 2>&1 &
+	sleep 1.5
+	printf 'version: 1\n' >"$T/closed.yaml"
+	run openshell policy set idle --policy "$T/closed.yaml" --wait --timeout 20
+	expect_rc 0
+	wait
+	grep -q "GET /one host=api.test" "$T/idle.out" || fail "no first answer: $(cat "$T/idle.out")"
+	grep -q "^closed" "$T/idle.out" || fail "the idle tunnel stayed open: $(cat "$T/idle.out")"
+	"$OPENSHELL" sandbox delete idle >/dev/null
+	pend
+}
+t_a_reload_ends_idle_keep_alive_l7_tunnels() { lab_run body_a_reload_ends_idle_keep_alive_l7_tunnels; }
