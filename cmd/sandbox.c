@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * `openshell sandbox create|list|get|delete` (reference/cli.md §4.1, §7). create starts
- * a local gateway when none is configured (auto-bootstrap, cli.md §13), creates the
- * sandbox, waits until it is Ready and, unless --detach, attaches to its main process
- * and exits with that process's exit status.
+ * `openshell sandbox create|list|get|delete|exec|connect|stop|start` (reference/cli.md
+ * §4.1, §7; upload and download are in cmd/transfer.c). create starts a local gateway
+ * when none is configured (auto-bootstrap, cli.md §13), creates the sandbox, waits until
+ * it is Ready and, unless --detach, attaches to its main process and exits with that
+ * process's exit status.
  */
 #include "cmd.h"
 #include "gateway_cmd.h"
@@ -757,6 +758,18 @@ const struct cmd cmd_sandbox_subs[] = {
 	{ "connect", NULL, "attach to a sandbox's main process (Ctrl-P Ctrl-Q detaches)", "[NAME]",
 	  "Shows the recent output first, then streams both ways; on a terminal the sandbox's\n"
 	  "terminal follows this one's size.", NULL, 0, 0, 1, connect_run, NULL, 0 },
+	{ "upload", NULL, "copy local files into a sandbox", "NAME LOCAL [DEST]",
+	  "DEST defaults to the sandbox's workdir /sandbox (~); relative paths start there.\n"
+	  "Like cp -r: a directory lands under its own name inside DEST; a file takes DEST's\n"
+	  "name unless DEST is a directory or ends in '/'. Symbolic links stay links. Names\n"
+	  "starting with '-' go after '--'.", NULL, 0, 0, 3, sandbox_upload_run, NULL,
+	  CMD_PASSTHRU },
+	{ "download", NULL, "copy files out of a sandbox's workdir", "NAME PATH [DEST]",
+	  "PATH must lie inside the sandbox's workdir /sandbox, also once symbolic links are\n"
+	  "resolved; relative paths start there. DEST defaults to '.'. Like cp -r: into DEST\n"
+	  "when it is a directory, else as DEST; a directory is never replaced by a file. It\n"
+	  "arrives in a temporary directory beside its target and is moved into place.", NULL,
+	  0, 0, 3, sandbox_download_run, NULL, CMD_PASSTHRU },
 	{ "stop", NULL, "stop a sandbox's processes (its files are kept)", "[NAME]", NULL, NULL, 0,
 	  0, 1, stop_run, NULL, 0 },
 	{ "start", NULL, "start a stopped sandbox again (its main command, its files)", "[NAME]",

@@ -17,6 +17,10 @@ int supervise_run(struct cli *cli, void *args, int argc, char **argv, struct err
 
 extern const struct cmd cmd_sandbox_subs[];
 
+/* cmd/transfer.c: `sandbox upload NAME LOCAL [DEST]`, `sandbox download NAME PATH [DEST]`. */
+int sandbox_upload_run(struct cli *cli, void *args, int argc, char **argv, struct err *e);
+int sandbox_download_run(struct cli *cli, void *args, int argc, char **argv, struct err *e);
+
 struct gw_target;
 /* NAME (argv[0]) or the last-used sandbox of the gateway, announced on stderr. */
 int sandbox_pick_name(const struct gw_target *t, int argc, char **argv, char *dst, size_t n,

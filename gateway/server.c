@@ -313,7 +313,7 @@ static int relay_io(struct conn *c)
 			buf_add(&c->out, chunk, (size_t)r);
 			continue;
 		}
-		if (r == 0)
+		if (r == 0 || errno == ECONNRESET)
 			c->close_after_write = true; /* the supervisor is done */
 		else if (errno != EAGAIN)
 			return -1;

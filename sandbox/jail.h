@@ -65,6 +65,11 @@ struct jail_event {
 
 int jail_exec_send(int ctl_fd, int32_t tag, char *const argv[], const char *const env[],
 		   const char *workdir, const int stdio[3], struct err *e);
+/* A file transfer session (sandbox/transfer.h): kind 'u', 'U' or 'd' (enum transfer_kind)
+ * on path; pid 1's child runs our own code on stdio instead of a program. Events, tags
+ * and jail_exec_kill as for exec; the exit status is 0, or 1 after an error on stderr. */
+int jail_transfer_send(int ctl_fd, int32_t tag, char kind, const char *path, const int stdio[3],
+		       struct err *e);
 /* Receives the terminal master pid 1 sends first when the spec asked for a tty. */
 int jail_recv_pty(int ctl_fd, int *master, struct err *e);
 /* Kills the exec session `tag` (its process) with SIGKILL. */

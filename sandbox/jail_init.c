@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The sandbox's pid 1 (see jail.h): forks the main process, then serves exec requests
- * from the supervisor on the control socket and reaps every child. It is already
- * confined when it runs, so everything it starts is too. It leaves with the main
- * process's exit status; the kernel then ends every other process of the sandbox.
+ * The sandbox's pid 1 (see jail.h): forks the main process, then serves exec and file
+ * transfer requests from the supervisor on the control socket and reaps every child. It
+ * is already confined when it runs, so everything it starts is too. It leaves with the
+ * main process's exit status; the kernel then ends every other process of the sandbox.
  */
 #include "jail.h"
+#include "transfer.h"
 #include "lib/err.h"
 #include "lib/util.h"
 
@@ -68,6 +69,30 @@ static __attribute__((noreturn)) void exec_child(const int fds[3], const char *w
 	_exit(errno == ENOENT ? 127 : 126);
 }
 
+/* A transfer session runs our own code (transfer.c), not a program: nothing is exec'd. */
+static __attribute__((noreturn)) void transfer_child(int ctl, const int fds[3], char kind,
+						     const char *path)
+{
+	sigset_t none;
+	int i;
+
+	close(ctl);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	for (i = 0; i < 3; i++)
+		if (dup2(fds[i], i) < 0)
+			_exit(126);
+	for (i = 0; i < 3; i++)
+		if (fds[i] > 2)
+			close(fds[i]);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
+	if (chdir(TRANSFER_WORKDIR) < 0)
+		_exit(126);
+	_exit(transfer_run((enum transfer_kind)kind, path));
+}
+
 static void send_event(int ctl, char kind, int32_t tag, int32_t value)
 {
 	struct jail_event ev = { kind, tag, value };
@@ -121,22 +146,30 @@ static struct session *find(int32_t tag, pid_t pid)
 	return NULL;
 }
 
-static void start_session(int ctl, int32_t tag, char *body, size_t len, const int fds[3])
+/* kind 'x': an exec request; 'u', 'U', 'd': a transfer whose body is one path. */
+static void start_session(int ctl, char kind, int32_t tag, char *body, size_t len,
+			  const int fds[3])
 {
 	static char *argv[ARGS_MAX + 1], *env[ENVS_MAX + 1];
 	struct session *slot = NULL;
 	char *workdir[2];
 	pid_t pid;
-	int i;
+	int i, r;
 
 	for (i = 0; i < EXEC_SESSIONS && !slot; i++)
 		if (!sessions[i].pid)
 			slot = &sessions[i];
-	if (!slot || parse_request(body, len, workdir, argv, env) < 0) {
+	if (kind == 'x')
+		r = parse_request(body, len, workdir, argv, env);
+	else
+		r = take_strings(&body, body + len, workdir, 1);
+	if (!slot || r < 0) {
 		send_event(ctl, 'f', tag, slot ? EINVAL : EAGAIN);
 		return;
 	}
 	pid = fork();
+	if (pid == 0 && kind != 'x')
+		transfer_child(ctl, fds, kind, workdir[0]);
 	if (pid == 0)
 		exec_child(fds, workdir[0], argv, env, isatty(fds[0]));
 	if (pid < 0) {
@@ -148,7 +181,8 @@ static void start_session(int ctl, int32_t tag, char *body, size_t len, const in
 	send_event(ctl, 'p', tag, pid);
 }
 
-/* One message from the supervisor: 'x' + tag + request (+ 3 fds), or 'k' + tag. */
+/* One message from the supervisor: 'x' + tag + request (+ 3 fds), 'u'/'U'/'d' + tag +
+ * path (+ 3 fds), or 'k' + tag. */
 static void handle_control(int ctl)
 {
 	static char msg[JAIL_EXEC_MAX + 8];
@@ -172,8 +206,8 @@ static void handle_control(int ctl)
 	if (n < 5)
 		goto out;
 	memcpy(&tag, msg + 1, sizeof(tag));
-	if (msg[0] == 'x' && fds[2] >= 0)
-		start_session(ctl, tag, msg + 5, (size_t)n - 5, fds);
+	if (memchr("xuUd", msg[0], 4) && fds[2] >= 0)
+		start_session(ctl, msg[0], tag, msg + 5, (size_t)n - 5, fds);
 	else if (msg[0] == 'k' && find(tag, 0))
 		kill(find(tag, 0)->pid, SIGKILL);
 out:
@@ -288,15 +322,42 @@ static int put_str(char *msg, size_t *len, const char *s)
 	return 0;
 }
 
+/* Sends msg (kind, tag, body) with the session's stdin/stdout/stderr. */
+static int send_request(int ctl_fd, char *msg, size_t len, const int stdio[3], struct err *e)
+{
+	char cbuf[CMSG_SPACE(3 * sizeof(int))] = { 0 };
+	struct iovec iov = { msg, len };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+			    .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(3 * sizeof(int));
+	memcpy(CMSG_DATA(cm), stdio, 3 * sizeof(int));
+	if (sendmsg(ctl_fd, &m, MSG_NOSIGNAL) < 0)
+		return err_sys(e, ERR_UNAVAILABLE, "the sandbox's init does not answer");
+	return 0;
+}
+
+int jail_transfer_send(int ctl_fd, int32_t tag, char kind, const char *path, const int stdio[3],
+		       struct err *e)
+{
+	static char msg[JAIL_EXEC_MAX + 8];
+	size_t len = 5;
+
+	msg[0] = kind;
+	memcpy(msg + 1, &tag, sizeof(tag));
+	if (!memchr("uUd", kind, 3) || put_str(msg, &len, path) < 0)
+		return err_set(e, ERR_INVALID, 0, "bad transfer request");
+	return send_request(ctl_fd, msg, len, stdio, e);
+}
+
 int jail_exec_send(int ctl_fd, int32_t tag, char *const argv[], const char *const env[],
 		   const char *workdir, const int stdio[3], struct err *e)
 {
 	static char msg[JAIL_EXEC_MAX + 8];
-	char cbuf[CMSG_SPACE(3 * sizeof(int))] = { 0 }, count[24];
-	struct iovec iov = { msg, 0 };
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-			    .msg_controllen = sizeof(cbuf) };
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+	char count[24];
 	size_t len = 5, argc = 0, envc = 0, i;
 	int bad = 0;
 
@@ -318,14 +379,7 @@ int jail_exec_send(int ctl_fd, int32_t tag, char *const argv[], const char *cons
 		return err_set(e, ERR_INVALID, 0, "the command is too large (at most %d arguments, "
 						  "%d environment variables, %d bytes)",
 			       ARGS_MAX, ENVS_MAX, JAIL_EXEC_MAX);
-	iov.iov_len = len;
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(3 * sizeof(int));
-	memcpy(CMSG_DATA(cm), stdio, 3 * sizeof(int));
-	if (sendmsg(ctl_fd, &m, MSG_NOSIGNAL) < 0)
-		return err_sys(e, ERR_UNAVAILABLE, "the sandbox's init does not answer");
-	return 0;
+	return send_request(ctl_fd, msg, len, stdio, e);
 }
 
 int jail_exec_kill(int ctl_fd, int32_t tag)

@@ -15,6 +15,7 @@
 #include "jail.h"
 #include "proxy.h"
 #include "sandbox_policy.h"
+#include "transfer.h"
 #include "lib/policy.h"
 #include "lib/buf.h"
 #include "lib/cgroup.h"
@@ -71,10 +72,12 @@ struct exec_sess {
 	struct buf to_client, to_stdin;
 	bool stdin_eof, exited;
 	int code;
+	int64_t done_ms; /* when the exit frame went out: the client closes, or we do later */
 };
 
 #define PENDING_MAX 8
 #define EXEC_MAX 16
+#define EXEC_BUF_MAX (1u << 20) /* buffered bytes per direction of an exec session */
 
 struct sup {
 	const char *dir, *id;
@@ -443,19 +446,32 @@ static void exec_fail(struct exec_sess *x, const char *msg)
 	x->state = EXEC_DONE;
 }
 
-/* The request: {"command": [..], "env"?: {K: V}, "workdir"?: "/sandbox"}. */
+/* A transfer request: {"upload": DEST, "file"?: true} or {"download": PATH} (transfer.h);
+ * 0 when the request is something else. */
+static char transfer_kind(const struct json *req, const char **path)
+{
+	if ((*path = json_get_str(req, "download", NULL)))
+		return TRANSFER_DOWNLOAD;
+	if ((*path = json_get_str(req, "upload", NULL)))
+		return json_bool(json_get(req, "file")) ? TRANSFER_UPLOAD_FILE : TRANSFER_UPLOAD;
+	return 0;
+}
+
+/* The request: {"command": [..], "env"?: {K: V}, "workdir"?: "/sandbox"}, or a transfer. */
 static void exec_start(struct sup *s, struct exec_sess *x, const struct frame *f)
 {
 	struct err e = ERR_INIT;
 	struct json *req = json_parse((const char *)f->data, f->len, &e);
 	const struct json *cmd = json_get(req, "command"), *env = json_get(req, "env");
-	const char *envs[JAIL_MAX_ENV + 64];
+	const char *envs[JAIL_MAX_ENV + 64], *path;
 	char *argv[1025];
 	char *extra[64];
-	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, errp[2] = { -1, -1 }, fds[3];
+	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, errp[2] = { -1, -1 }, fds[3], r;
+	char kind = transfer_kind(req, &path);
 	size_t i, n = 0, k = 0;
 
-	if (!req || !json_is_arr(cmd) || !json_len(cmd) || json_len(cmd) > 1024 || json_len(env) > 64) {
+	if (!req || (!kind && (!json_is_arr(cmd) || !json_len(cmd) || json_len(cmd) > 1024)) ||
+	    json_len(env) > 64) {
 		exec_fail(x, "invalid exec request");
 		goto out;
 	}
@@ -473,8 +489,12 @@ static void exec_start(struct sup *s, struct exec_sess *x, const struct frame *f
 	}
 	fds[0] = in[0], fds[1] = out[1], fds[2] = errp[1];
 	x->tag = ++s->next_tag;
-	if (jail_exec_send(s->ctl_fd, x->tag, argv, envs, json_get_str(req, "workdir", "/sandbox"),
-			   fds, &e) < 0) {
+	if (kind)
+		r = jail_transfer_send(s->ctl_fd, x->tag, kind, path, fds, &e);
+	else
+		r = jail_exec_send(s->ctl_fd, x->tag, argv, envs,
+				   json_get_str(req, "workdir", "/sandbox"), fds, &e);
+	if (r < 0) {
 		exec_fail(x, e.msg);
 		goto out;
 	}
@@ -484,7 +504,11 @@ static void exec_start(struct sup *s, struct exec_sess *x, const struct frame *f
 	fcntl(x->out_fd, F_SETFL, O_NONBLOCK);
 	fcntl(x->err_fd, F_SETFL, O_NONBLOCK);
 	x->state = EXEC_STARTING;
-	log_info("sandbox", "exec", "command", argv[0], NULL);
+	if (kind)
+		log_info("sandbox", kind == TRANSFER_DOWNLOAD ? "download" : "upload", "path", path,
+			 NULL);
+	else
+		log_info("sandbox", "exec", "command", argv[0], NULL);
 out:
 	for (i = 0; i < 2; i++) {
 		if (in[i] >= 0)
@@ -750,9 +774,13 @@ static int build_pollset(struct sup *s, struct pollfd *p)
 		struct exec_sess *x = &s->ex[i];
 		struct pollfd *q = &p[P_EXEC + 4 * i];
 
-		q[0] = (struct pollfd){ x->fd, (short)(POLLIN | (x->to_client.len ? POLLOUT : 0)), 0 };
-		q[1] = (struct pollfd){ x->out_fd, POLLIN, 0 };
-		q[2] = (struct pollfd){ x->err_fd, POLLIN, 0 };
+		bool in_room = x->to_stdin.len < EXEC_BUF_MAX, out_room = x->to_client.len < EXEC_BUF_MAX;
+
+		/* what waits in a buffer stops its source: a download or upload streams */
+		q[0] = (struct pollfd){ x->fd, (short)((in_room ? POLLIN : 0) |
+						       (x->to_client.len ? POLLOUT : 0)), 0 };
+		q[1] = (struct pollfd){ out_room ? x->out_fd : -1, POLLIN, 0 };
+		q[2] = (struct pollfd){ out_room ? x->err_fd : -1, POLLIN, 0 };
 		q[3] = (struct pollfd){ x->to_stdin.len ? x->in_fd : -1, POLLOUT, 0 };
 	}
 	return P_TOTAL;
@@ -784,7 +812,11 @@ static void dispatch_exec(struct sup *s, struct pollfd *p)
 		flush_fd(&x->in_fd, &x->to_stdin, true);
 		exec_progress(x);
 		flush_fd(&x->fd, &x->to_client, true);
-		if (x->fd < 0 || (x->state == EXEC_DONE && !x->to_client.len))
+		/* once all is said, the client's input is read and dropped until it closes:
+		 * closing on unread input would reset the connection and lose the answer */
+		if (x->state == EXEC_DONE && !x->to_client.len && !x->done_ms)
+			x->done_ms = now_mono_ms();
+		if (x->fd < 0 || (x->done_ms && now_mono_ms() - x->done_ms > EXIT_LINGER_MS))
 			exec_close(s, x);
 	}
 }

@@ -59,6 +59,7 @@ lab_run() {
 		mount --bind '$T/hosts' /etc/hosts && source '$ROOT/test/e2e/lib.sh' &&
 		source '$ROOT/test/e2e/lib_net.sh' && source '$file' && $1"
 	local r=$?
+	"$OPENSHELL" gateway stop >/dev/null 2>&1 # when the body failed before its own stop
 	lab_down
 	trap - EXIT
 	return $r

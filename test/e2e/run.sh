@@ -47,9 +47,14 @@ for f in "${files[@]}"; do
 			sed 's/^/  /' "$T/.log" | head -n 80
 			failed=$((failed + 1))
 		fi
-		# Tests may leave daemons behind on failure: kill what still runs from $T.
+		# Tests may leave daemons behind on failure: kill what still runs from $T, by its
+		# command line or by the environment it was started with (gateways, supervisors).
 		if [ -d "$T" ]; then
 			pkill -9 -f "$T/" 2>/dev/null || true
+			for e in /proc/[0-9]*/environ; do
+				grep -qzx "XDG_STATE_HOME=$T/state" "$e" 2>/dev/null &&
+					kill -9 "$(basename "$(dirname "$e")")" 2>/dev/null
+			done
 			rm -rf "$T" 2>/dev/null || { sleep 0.5; rm -rf "$T"; } || true
 		fi
 	done
