@@ -2,10 +2,11 @@
 /*
  * Identifying the process behind a proxy connection; see procident.h. Socket inode from the
  * sandbox's tcp tables, owners from /proc/<pid>/fd, then exe, maps, ancestors and cmdline.
- * The hash cache is in procident_cache.c. The proxy (sandbox/) calls ident_lookup per
- * connection and turns a failure into a 403 carrying e->msg.
+ * The hash cache is in procident_cache.c, the incremental process table in
+ * procident_procs.c; the full scan here is its fallback. The proxy (sandbox/) calls
+ * ident_lookup per connection and turns a failure into a 403 carrying e->msg.
  */
-#include "procident.h"
+#include "procident_int.h"
 #include "procnet.h"
 #include "util.h"
 #include "xalloc.h"
@@ -283,12 +284,8 @@ int ident_socket_inode(pid_t init_pid, const struct sockaddr *peer, const struct
 /* ---- socket owners ------------------------------------------------------------------- */
 
 struct owner_scan {
-	pid_t init_pid;
+	struct ident_owners o;
 	char want[48]; /* "socket:[<ino>]" */
-	pid_t *owners;
-	size_t max, n;
-	bool overflow, truncated;
-	pid_t hidden; /* a process whose fd table we may not read */
 };
 
 /* 1 when pid holds the socket, 0 when not (or gone), -1 when its fd table is unreadable. */
@@ -319,16 +316,10 @@ static int holds_socket(pid_t pid, const char *want)
 	return found;
 }
 
-static void visit(struct owner_scan *s, pid_t pid)
+void ident_owners_add(struct ident_owners *s, pid_t pid)
 {
 	size_t i;
-	int r = holds_socket(pid, s->want);
 
-	/* init is ours and may be non-dumpable; it never holds a caller's socket. */
-	if (r < 0 && pid != s->init_pid && !s->hidden)
-		s->hidden = pid;
-	if (r <= 0)
-		return;
 	for (i = 0; i < s->n; i++)
 		if (s->owners[i] == pid)
 			return;
@@ -336,6 +327,17 @@ static void visit(struct owner_scan *s, pid_t pid)
 		s->owners[s->n++] = pid;
 	else
 		s->overflow = true;
+}
+
+static void visit(struct owner_scan *s, pid_t pid)
+{
+	int r = holds_socket(pid, s->want);
+
+	/* init is ours and may be non-dumpable; it never holds a caller's socket. */
+	if (r < 0 && pid != s->o.init_pid && !s->o.hidden)
+		s->o.hidden = pid;
+	if (r > 0)
+		ident_owners_add(&s->o, pid);
 }
 
 struct pidq {
@@ -371,7 +373,7 @@ static void push_children(struct owner_scan *s, struct pidq *q, pid_t pid)
 		f = fopen(path, "re");
 		while (f && fscanf(f, "%d", &child) == 1) {
 			if (q->len >= SCAN_MAX) {
-				s->truncated = true;
+				s->o.truncated = true;
 				break;
 			}
 			pidq_push(q, child);
@@ -389,8 +391,8 @@ static void scan_descendants(struct owner_scan *s)
 	struct pidq q = { NULL, 0, 0 };
 	size_t head = 0;
 
-	pidq_push(&q, s->init_pid);
-	while (head < q.len && !s->truncated) {
+	pidq_push(&q, s->o.init_pid);
+	while (head < q.len && !s->o.truncated) {
 		pid_t pid = q.p[head++];
 
 		visit(s, pid);
@@ -420,9 +422,9 @@ static int scan_namespace(struct owner_scan *s, struct err *e)
 	struct dirent *de;
 	DIR *d;
 
-	if (read_ns(s->init_pid, ns, sizeof(ns)) < 0)
+	if (read_ns(s->o.init_pid, ns, sizeof(ns)) < 0)
 		return err_set(e, ERR_UNAVAILABLE, 0,
-			       "cannot read the pid namespace of process %d: %s", (int)s->init_pid,
+			       "cannot read the pid namespace of process %d: %s", (int)s->o.init_pid,
 			       strerror(errno));
 	d = opendir("/proc");
 	if (!d)
@@ -444,10 +446,38 @@ static int cmp_pid(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+int ident_owners_finish(struct ident_owners *s, uint64_t ino, size_t *n, struct err *e)
+{
+	*n = 0;
+	/* A hidden process could share the socket, so no owner is provably the only one. */
+	if (s->hidden)
+		return err_set(e, ERR_FORBIDDEN, 0,
+			       "process %d is not dumpable; its sockets cannot be attributed",
+			       (int)s->hidden);
+	if (s->overflow)
+		return err_set(e, ERR_FORBIDDEN, 0,
+			       "ambiguous shared socket ownership (more "
+			       "than %zu processes hold it)",
+			       s->max);
+	if (s->truncated)
+		return err_set(e, ERR_LIMIT, 0,
+			       "failed to resolve peer binary: more than %d "
+			       "processes in the sandbox",
+			       SCAN_MAX);
+	if (s->n == 0)
+		return err_set(e, ERR_NOTFOUND, 0,
+			       "failed to resolve peer binary: no process in "
+			       "the sandbox holds socket %llu",
+			       (unsigned long long)ino);
+	qsort(s->owners, s->n, sizeof(*s->owners), cmp_pid);
+	*n = s->n;
+	return 0;
+}
+
 int ident_socket_owners(pid_t init_pid, uint64_t ino, pid_t *owners, size_t max, size_t *n,
 			struct err *e)
 {
-	struct owner_scan s = { .init_pid = init_pid, .owners = owners, .max = max };
+	struct owner_scan s = { .o = { .init_pid = init_pid, .owners = owners, .max = max } };
 	char probe[96];
 
 	*n = 0;
@@ -457,29 +487,7 @@ int ident_socket_owners(pid_t init_pid, uint64_t ino, pid_t *owners, size_t max,
 		scan_descendants(&s);
 	else if (scan_namespace(&s, e) < 0)
 		return -1;
-	/* A hidden process could share the socket, so no owner is provably the only one. */
-	if (s.hidden)
-		return err_set(e, ERR_FORBIDDEN, 0,
-			       "process %d is not dumpable; its sockets cannot be attributed",
-			       (int)s.hidden);
-	if (s.overflow)
-		return err_set(e, ERR_FORBIDDEN, 0,
-			       "ambiguous shared socket ownership (more "
-			       "than %zu processes hold it)",
-			       max);
-	if (s.truncated)
-		return err_set(e, ERR_LIMIT, 0,
-			       "failed to resolve peer binary: more than %d "
-			       "processes in the sandbox",
-			       SCAN_MAX);
-	if (s.n == 0)
-		return err_set(e, ERR_NOTFOUND, 0,
-			       "failed to resolve peer binary: no process in "
-			       "the sandbox holds socket %llu",
-			       (unsigned long long)ino);
-	qsort(owners, s.n, sizeof(*owners), cmp_pid);
-	*n = s.n;
-	return 0;
+	return ident_owners_finish(&s.o, ino, n, e);
 }
 
 /* ---- executable mappings ------------------------------------------------------------- */
@@ -670,6 +678,17 @@ fail:
 	return -1;
 }
 
+/* From the cache's process table when it can answer, else by a full scan. */
+static int find_owners(struct ident_cache *c, pid_t init_pid, uint64_t ino,
+		       pid_t owners[IDENT_MAX_OWNERS], size_t *n, struct err *e)
+{
+	struct ident_owners s = { .init_pid = init_pid, .owners = owners, .max = IDENT_MAX_OWNERS };
+
+	if (ident_procs_owners(ident_cache_procs(c), ino, &s) > 0)
+		return ident_socket_owners(init_pid, ino, owners, IDENT_MAX_OWNERS, n, e);
+	return ident_owners_finish(&s, ino, n, e);
+}
+
 int ident_lookup(struct ident_cache *c, pid_t init_pid, int conn_fd, const struct ident_writable *w,
 		 struct ident *out, struct err *e)
 {
@@ -688,7 +707,7 @@ int ident_lookup(struct ident_cache *c, pid_t init_pid, int conn_fd, const struc
 			       strerror(errno));
 	if (ident_socket_inode(init_pid, (struct sockaddr *)&peer, (struct sockaddr *)&local, &ino,
 			       e) < 0 ||
-	    ident_socket_owners(init_pid, ino, owners, IDENT_MAX_OWNERS, &n, e) < 0)
+	    find_owners(c, init_pid, ino, owners, &n, e) < 0)
 		return -1;
 	return identify_owners(c, init_pid, owners, n, w, out, e);
 }

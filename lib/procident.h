@@ -40,6 +40,18 @@ size_t ident_cache_count(const struct ident_cache *c);
  */
 int ident_cache_check(struct ident_cache *c, const char *path, int fd, char hex[65], struct err *e);
 
+/* What the last ident_lookup did to find the socket's owners, for tests and diagnostics. */
+struct ident_scan_stats {
+	bool incremental; /* answered from the process table; false: a full /proc scan */
+	size_t tracked;	  /* processes in the table after the lookup */
+	size_t checked;	  /* schedstat reads */
+	size_t rescanned; /* processes whose fd table (and threads, children) were re-read */
+	size_t reread;	  /* children lists re-read without the fd table (ancestors) */
+	size_t added, dropped;
+	size_t compared; /* kcmp calls (processes that may share one fd table) */
+};
+void ident_cache_scan_stats(const struct ident_cache *c, struct ident_scan_stats *st);
+
 struct ident {
 	pid_t pid;	    /* the caller, host pid (the lowest among equal owners) */
 	char exe[PATH_MAX]; /* readlink /proc/<pid>/exe, as seen inside the sandbox */
@@ -66,6 +78,11 @@ struct ident_writable {
  * "ambiguous shared socket ownership" or "process 42 is not dumpable; its sockets cannot be
  * attributed". A sandbox process (other than init) whose fd table cannot be read makes every
  * lookup fail: it could hold any socket, so no owner can be proven to be the only one.
+ * The owners come from a table of the sandbox's processes kept in c (procident_procs.c): a
+ * process that has not run since the last lookup is not re-read. The table keeps one fd per
+ * process open (on /proc/<pid>/schedstat); the first lookup raises RLIMIT_NOFILE's soft
+ * limit to the hard one, and the table holds at most min(4096, that limit / 4) processes
+ * (beyond: full scans, as ident_socket_owners).
  */
 int ident_lookup(struct ident_cache *c, pid_t init_pid, int conn_fd, const struct ident_writable *w,
 		 struct ident *out, struct err *e);
@@ -77,7 +94,8 @@ int ident_socket_inode(pid_t init_pid, const struct sockaddr *peer, const struct
 		       uint64_t *ino, struct err *e);
 /* Every process holding socket:[ino]: init_pid's descendants through task/<tid>/children, or,
  * without those files, every /proc entry in init_pid's pid namespace. *n is the count found
- * (at most max, sorted ascending); 0 owners fails with the reason. */
+ * (at most max, sorted ascending); 0 owners fails with the reason. A full scan every call
+ * (no table): ident_lookup gives the same answer faster. */
 int ident_socket_owners(pid_t init_pid, uint64_t ino, pid_t *owners, size_t max, size_t *n,
 			struct err *e);
 /* exe, hash, maps check, ancestors (each verified) and cmdline of one process. */

@@ -2,9 +2,10 @@
 /*
  * The trust-on-first-use hash cache of procident.h (reference/supervisor.md §4.4): SHA-256 of
  * a binary pinned under its display path with a stat fingerprint, so an unchanged file is not
- * re-read. An open-addressing table keyed by path; entries are never evicted.
+ * re-read. An open-addressing table keyed by path; entries are never evicted. The cache also
+ * owns the process table of procident_procs.c, so one object carries a sandbox's state.
  */
-#include "procident.h"
+#include "procident_int.h"
 #include "xalloc.h"
 
 #include <bearssl.h>
@@ -29,6 +30,7 @@ struct pin {
 struct ident_cache {
 	struct pin *slots;
 	size_t cap, n; /* cap: a power of two */
+	struct ident_procs *procs;
 };
 
 struct ident_cache *ident_cache_new(void)
@@ -37,6 +39,7 @@ struct ident_cache *ident_cache_new(void)
 
 	c->cap = 64;
 	c->slots = xcalloc(c->cap, sizeof(*c->slots));
+	c->procs = ident_procs_new();
 	return c;
 }
 
@@ -49,12 +52,23 @@ void ident_cache_free(struct ident_cache *c)
 	for (i = 0; i < c->cap; i++)
 		free(c->slots[i].path);
 	free(c->slots);
+	ident_procs_free(c->procs);
 	free(c);
 }
 
 size_t ident_cache_count(const struct ident_cache *c)
 {
 	return c->n;
+}
+
+struct ident_procs *ident_cache_procs(struct ident_cache *c)
+{
+	return c->procs;
+}
+
+void ident_cache_scan_stats(const struct ident_cache *c, struct ident_scan_stats *st)
+{
+	ident_procs_stats(c->procs, st);
 }
 
 static uint64_t fnv1a(const char *s)

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* procident: pure parsers, the TOFU cache, and lookups against real child processes that
- * connect to a listener of ours (this process plays the sandbox's init). */
+ * connect to a listener of ours (this process plays the sandbox's init). The incremental
+ * lookups keep one cache across changes of a child's process tree, which the child makes on
+ * command. */
 #include "unit.h"
 #include "../../lib/procident.h"
 
@@ -9,11 +11,14 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <netinet/in.h>
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -662,4 +667,378 @@ TEST(procident_not_dumpable_caller)
 		 "%d:process %d is not dumpable; its sockets cannot be attributed", child, child);
 	CHECK(child > 0);
 	CHECK_STR(got, want);
+}
+
+/* ---- incremental lookups: one cache while the holders change ------------------------- */
+
+static int cmd_r = -1; /* the commanded child's end of its command pipe */
+static pid_t last_fork;
+
+static void reply(int wfd, pid_t p)
+{
+	if (write(wfd, &p, sizeof(p)) != sizeof(p))
+		_exit(1);
+}
+
+/* clone(2) as fork, with extra flags (CLONE_FILES, CLONE_PARENT). */
+static pid_t fork_with(unsigned long flags)
+{
+	return (pid_t)syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, NULL);
+}
+
+static void *thread_connects_later(void *arg)
+{
+	struct timespec ts = { 0, 300 * 1000 * 1000 };
+
+	nanosleep(&ts, NULL);
+	if (connect_lo(*(uint16_t *)arg) < 0)
+		_exit(1);
+	for (;;)
+		pause();
+	return NULL;
+}
+
+/* After 300 ms, a sibling (CLONE_PARENT) that connects, says its pid and execs sleep. */
+static void clone_parent_later(uint16_t port, int wfd)
+{
+	struct timespec ts = { 0, 300 * 1000 * 1000 };
+	pid_t s;
+
+	nanosleep(&ts, NULL);
+	s = fork_with(CLONE_PARENT);
+	if (s == 0) {
+		if (connect_lo(port) < 0)
+			_exit(1);
+		reply(wfd, getpid());
+		exec_sleep();
+	}
+	for (;;)
+		pause();
+}
+
+/* Holds one connection and changes on command; every command replies with a pid. */
+static void child_commanded(uint16_t port, int wfd)
+{
+	static uint16_t tport;
+	int fd = connect_lo(port), i;
+	pthread_t th;
+	pid_t p;
+	char cmd;
+
+	if (fd < 0)
+		_exit(1);
+	while (read(cmd_r, &cmd, 1) == 1) {
+		switch (cmd) {
+		case 'f': /* a copy that inherits the socket */
+			p = last_fork = fork();
+			if (p == 0)
+				for (;;)
+					pause();
+			reply(wfd, p);
+			break;
+		case 's': /* two sleeps inherit it, then this process drops it */
+			for (i = 0; i < 2; i++) {
+				p = fork();
+				if (p == 0)
+					exec_sleep();
+				reply(wfd, p);
+			}
+			close(fd);
+			reply(wfd, getpid());
+			break;
+		case 'c': /* drops it */
+			close(fd);
+			reply(wfd, getpid());
+			break;
+		case 'k': /* ends the copy */
+			kill(last_fork, SIGKILL);
+			waitpid(last_fork, NULL, 0);
+			reply(wfd, last_fork);
+			break;
+		case 'n': /* a child with a connection of its own, running sleep */
+			p = fork();
+			if (p == 0) {
+				close(fd);
+				if (connect_lo(port) < 0)
+					_exit(1);
+				exec_sleep();
+			}
+			reply(wfd, p);
+			break;
+		case 'N': /* a second connection of its own */
+			reply(wfd, connect_lo(port) >= 0 ? getpid() : 0);
+			break;
+		case 't': /* a thread that connects later, while this one waits */
+			tport = port;
+			reply(wfd, pthread_create(&th, NULL, thread_connects_later, &tport) ? 0
+											    : getpid());
+			break;
+		case 'F': /* a process sharing this fd table */
+			p = fork_with(CLONE_FILES);
+			if (p == 0)
+				for (;;)
+					pause();
+			reply(wfd, p);
+			break;
+		case 'P': /* a child that, later, gives this process a child (CLONE_PARENT) */
+			p = fork();
+			if (p == 0) {
+				close(fd);
+				clone_parent_later(port, wfd);
+			}
+			reply(wfd, p);
+			break;
+		}
+	}
+	_exit(0);
+}
+
+struct ctl {
+	struct conn k;
+	int rfd, cmd;
+};
+
+static int ctl_start(struct ctl *t)
+{
+	int p[2];
+
+	t->cmd = t->rfd = -1;
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -1;
+	cmd_r = p[0];
+	t->cmd = p[1];
+	if (start(&t->k, child_commanded, &t->rfd) < 0)
+		return -1;
+	close(p[0]);
+	return 0;
+}
+
+static pid_t ctl(struct ctl *t, char c)
+{
+	if (write(t->cmd, &c, 1) != 1)
+		return 0;
+	return read_pid(t->rfd);
+}
+
+static void ctl_stop(struct ctl *t)
+{
+	close(t->cmd);
+	stop(&t->k, t->rfd);
+}
+
+/* ident_lookup on fd; the pid identified, or 0 with e->msg set. */
+static pid_t lookup_pid(struct ident_cache *c, int fd, struct err *e)
+{
+	struct ident id;
+	pid_t p;
+
+	memset(e, 0, sizeof(*e));
+	if (ident_lookup(c, getpid(), fd, NULL, &id, e) < 0)
+		return 0;
+	p = id.pid;
+	ident_release(&id);
+	return p;
+}
+
+/* The table answered, and a lookup with nothing new re-read at most this process and the
+ * one that ran; a note (not a failure) on systems without the incremental path. */
+static void check_incremental(struct ident_cache *c, const char *test)
+{
+	struct ident_scan_stats st;
+
+	ident_cache_scan_stats(c, &st);
+	if (!st.incremental) {
+		printf("note %s: full scans on this system (no schedstat, kcmp or children)\n",
+		       test);
+		return;
+	}
+	CHECK(st.tracked >= 2);
+	CHECK(st.checked >= st.tracked - st.added);
+}
+
+TEST(procident_incremental_new_holder)
+{
+	struct ident_cache *c = ident_cache_new();
+	struct err e = ERR_INIT;
+	struct ident_scan_stats st;
+	struct ctl t;
+
+	CHECK_INT(ctl_start(&t), 0);
+	CHECK_INT(lookup_pid(c, t.k.fd, &e), t.k.pgid);
+	/* nothing changed: the holder waits on its pipe and is not re-read */
+	CHECK_INT(lookup_pid(c, t.k.fd, &e), t.k.pgid);
+	ident_cache_scan_stats(c, &st);
+	if (st.incremental) {
+		CHECK_INT(st.added, 0);
+		CHECK(st.rescanned <= 2); /* this process (init), the holder going to sleep */
+	}
+	/* a copy inherits the socket: another identity (its parent is the holder) */
+	CHECK(ctl(&t, 'f') > 0);
+	CHECK_INT(lookup_pid(c, t.k.fd, &e), 0);
+	CHECK_STR(e.msg, "ambiguous shared socket ownership");
+	check_incremental(c, "procident_incremental_new_holder");
+	ctl_stop(&t);
+	ident_cache_free(c);
+}
+
+TEST(procident_incremental_equal_new_holders)
+{
+	struct ident_cache *c = ident_cache_new();
+	struct err e = ERR_INIT;
+	struct ctl t;
+	pid_t a, b;
+
+	CHECK_INT(ctl_start(&t), 0);
+	CHECK_INT(lookup_pid(c, t.k.fd, &e), t.k.pgid);
+	a = ctl(&t, 's');
+	b = read_pid(t.rfd);
+	CHECK(read_pid(t.rfd) == t.k.pgid); /* it closed its copy */
+	wait_exec(a);
+	wait_exec(b);
+	CHECK_INT(lookup_pid(c, t.k.fd, &e), a < b ? a : b);
+	check_incremental(c, "procident_incremental_equal_new_holders");
+	ctl_stop(&t);
+	ident_cache_free(c);
+}
+
+TEST(procident_incremental_holder_leaves)
+{
+	struct ident_cache *c = ident_cache_new();
+	struct err e = ERR_INIT;
+	struct ctl t;
+	pid_t b;
+
+	/* the holder closes its copy: the one left is the caller */
+	CHECK_INT(ctl_start(&t), 0);
+	b = ctl(&t, 'f');
+	CHECK_INT(lookup_pid(c, t.k.fd, &e), 0);
+	CHECK_STR(e.msg, "ambiguous shared socket ownership");
+	CHECK_INT(ctl(&t, 'c'), t.k.pgid);
+	CHECK_INT(lookup_pid(c, t.k.fd, &e), b);
+	check_incremental(c, "procident_incremental_holder_leaves");
+	ctl_stop(&t);
+	/* the copy exits: the holder is alone again */
+	CHECK_INT(ctl_start(&t), 0);
+	b = ctl(&t, 'f');
+	CHECK_INT(lookup_pid(c, t.k.fd, &e), 0);
+	CHECK_INT(ctl(&t, 'k'), b);
+	CHECK_INT(lookup_pid(c, t.k.fd, &e), t.k.pgid);
+	check_incremental(c, "procident_incremental_holder_leaves");
+	ctl_stop(&t);
+	ident_cache_free(c);
+}
+
+TEST(procident_incremental_child_connects)
+{
+	struct ident_cache *c = ident_cache_new();
+	char sleep_exe[PATH_MAX];
+	struct err e = ERR_INIT;
+	struct ident id;
+	struct ctl t;
+	pid_t p;
+	int fd2;
+
+	CHECK(realpath("/bin/sleep", sleep_exe) != NULL);
+	CHECK_INT(ctl_start(&t), 0);
+	CHECK_INT(lookup_pid(c, t.k.fd, &e), t.k.pgid);
+	p = ctl(&t, 'n');
+	fd2 = accept4(t.k.lfd, NULL, NULL, SOCK_CLOEXEC);
+	CHECK(fd2 >= 0);
+	wait_exec(p);
+	memset(&e, 0, sizeof(e));
+	CHECK_INT(ident_lookup(c, getpid(), fd2, NULL, &id, &e), 0);
+	if (!e.msg[0]) {
+		CHECK_INT(id.pid, p);
+		CHECK_STR(id.exe, sleep_exe);
+		CHECK_INT(id.n_ancestors, 1);
+		ident_release(&id);
+	}
+	CHECK_INT(lookup_pid(c, t.k.fd, &e), t.k.pgid);
+	check_incremental(c, "procident_incremental_child_connects");
+	close(fd2);
+	ctl_stop(&t);
+	ident_cache_free(c);
+}
+
+TEST(procident_incremental_thread_connects)
+{
+	struct ident_cache *c = ident_cache_new();
+	struct err e = ERR_INIT;
+	struct ctl t;
+	int fd2;
+
+	CHECK_INT(ctl_start(&t), 0);
+	CHECK_INT(ctl(&t, 't'), t.k.pgid);
+	/* now multi-threaded; its main thread then only waits on its pipe */
+	CHECK_INT(lookup_pid(c, t.k.fd, &e), t.k.pgid);
+	fd2 = accept4(t.k.lfd, NULL, NULL, SOCK_CLOEXEC);
+	CHECK(fd2 >= 0);
+	CHECK_INT(lookup_pid(c, fd2, &e), t.k.pgid);
+	check_incremental(c, "procident_incremental_thread_connects");
+	close(fd2);
+	ctl_stop(&t);
+	ident_cache_free(c);
+}
+
+/* A process sharing the holder's fd table (CLONE_FILES) and not running holds what the
+ * holder opens next. */
+TEST(procident_incremental_shared_fd_table)
+{
+	struct ident_cache *c = ident_cache_new();
+	struct err e = ERR_INIT;
+	struct ctl t;
+	int fd2;
+
+	CHECK_INT(ctl_start(&t), 0);
+	CHECK(ctl(&t, 'F') > 0);
+	CHECK_INT(lookup_pid(c, t.k.fd, &e), 0);
+	CHECK_STR(e.msg, "ambiguous shared socket ownership");
+	CHECK_INT(ctl(&t, 'N'), t.k.pgid);
+	fd2 = accept4(t.k.lfd, NULL, NULL, SOCK_CLOEXEC);
+	CHECK(fd2 >= 0);
+	CHECK_INT(lookup_pid(c, fd2, &e), 0);
+	CHECK_STR(e.msg, "ambiguous shared socket ownership");
+	check_incremental(c, "procident_incremental_shared_fd_table");
+	close(fd2);
+	ctl_stop(&t);
+	ident_cache_free(c);
+}
+
+/* A child that appears under a process that did not run (its child cloned with
+ * CLONE_PARENT) is found. */
+TEST(procident_incremental_clone_parent)
+{
+	struct ident_cache *c = ident_cache_new();
+	char me[PATH_MAX], sleep_exe[PATH_MAX];
+	struct err e = ERR_INIT;
+	struct ident id;
+	struct ctl t;
+	pid_t s;
+	int fd2;
+
+	self_exe(me, sizeof(me));
+	CHECK(realpath("/bin/sleep", sleep_exe) != NULL);
+	CHECK_INT(ctl_start(&t), 0);
+	CHECK(ctl(&t, 'P') > 0);
+	CHECK_INT(lookup_pid(c, t.k.fd, &e), t.k.pgid);
+	fd2 = accept4(t.k.lfd, NULL, NULL, SOCK_CLOEXEC);
+	CHECK(fd2 >= 0);
+	s = read_pid(t.rfd);
+	wait_exec(s);
+	memset(&e, 0, sizeof(e));
+	CHECK_INT(ident_lookup(c, getpid(), fd2, NULL, &id, &e), 0);
+	if (!e.msg[0]) {
+		CHECK_INT(id.pid, s);
+		CHECK_STR(id.exe, sleep_exe);
+		CHECK_INT(id.n_ancestors, 1); /* the holder, not the process that cloned it */
+		if (id.n_ancestors == 1)
+			CHECK_STR(id.ancestors[0], me);
+		ident_release(&id);
+	} else {
+		unit_fail(__FILE__, __LINE__, "ident_lookup: %s", e.msg);
+	}
+	check_incremental(c, "procident_incremental_clone_parent");
+	close(fd2);
+	ctl_stop(&t);
+	ident_cache_free(c);
 }

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Shared by procident.c, procident_cache.c and procident_procs.c; not part of the API. The
+ * owner set and its verdict (one wording for the full scan and the process table), and the
+ * process table that the ident cache owns.
+ */
+#ifndef OS_PROCIDENT_INT_H
+#define OS_PROCIDENT_INT_H
+
+#include "procident.h"
+
+/* Processes holding one socket, as a scan finds them. */
+struct ident_owners {
+	pid_t init_pid;
+	pid_t *owners; /* caller's array, max entries */
+	size_t max, n;
+	bool overflow, truncated;
+	pid_t hidden; /* the first process (other than init) whose fd table we may not read */
+};
+/* Records that pid holds the socket (duplicates ignored; past max sets overflow). */
+void ident_owners_add(struct ident_owners *s, pid_t pid);
+/* The deny reason of ident_socket_owners, or 0 with the owners sorted and *n set. */
+int ident_owners_finish(struct ident_owners *s, uint64_t ino, size_t *n, struct err *e);
+
+/* The sandbox's processes as of the last lookup (procident_procs.c). */
+struct ident_procs;
+struct ident_procs *ident_procs_new(void);
+void ident_procs_free(struct ident_procs *t);
+/* The owners of socket ino from the table, brought up to date first: 0 (s filled, the
+ * caller finishes it), or 1 when the table cannot answer (no schedstat, kcmp or children
+ * files, too many processes, init gone): the caller does a full scan. */
+int ident_procs_owners(struct ident_procs *t, uint64_t ino, struct ident_owners *s);
+void ident_procs_stats(const struct ident_procs *t, struct ident_scan_stats *st);
+
+struct ident_procs *ident_cache_procs(struct ident_cache *c);
+
+#endif

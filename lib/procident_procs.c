@@ -1,0 +1,712 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The sandbox's processes, kept between lookups so that ident_lookup re-reads only what can
+ * have changed (procident.h). Each process has an fd open on /proc/<pid>/schedstat: one
+ * pread per process and lookup tells whether it ran, and ESRCH that it is gone (the fd is
+ * tied to that process, so a reused pid is a new entry). Only a running thread changes its
+ * fd table or forks, except: processes sharing one fd table (clone CLONE_FILES: found with
+ * kcmp and re-read every time), children that appear under a parent that did not run
+ * (CLONE_PARENT, orphans handed to init or a subreaper: the ancestors of every process that
+ * ran, came or went have their children lists re-read), and threads (a multi-threaded
+ * process is re-read every time). When the table cannot answer, procident.c scans /proc.
+ */
+#include "procident_int.h"
+#include "util.h"
+#include "xalloc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/kcmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define PROCS_MAX 4096 /* processes tracked (one fd each) */
+#define COOLDOWN  64   /* lookups answered by full scans after the table overflowed */
+#define STAT_MAX  128  /* a schedstat line: three decimal numbers */
+#define DENTS_BUF 8192
+
+enum proc_marks {
+	M_DEAD = 1 << 0,      /* schedstat says ESRCH */
+	M_RESCAN = 1 << 1,    /* ran, multi-threaded, shared or new: read it all again */
+	M_QUEUED = 1 << 2,    /* waiting for its children list to be read */
+	M_UP = 1 << 3,	      /* an ancestor of a process that went away */
+	M_NEW = 1 << 4,	      /* added by this lookup */
+	M_CONFIRMED = 1 << 5, /* (new) listed as a child again after its schedstat was read */
+	M_EXE = 1 << 6,	      /* its exe changed */
+	M_FRESH = 1 << 7,     /* fd table read by this lookup */
+	M_KCMP = 1 << 8,      /* compared with kcmp by this lookup */
+};
+
+struct proc {
+	pid_t pid;
+	pid_t parent; /* the entry whose children list has it; 0: lost */
+	int sfd;      /* /proc/<pid>/schedstat */
+	unsigned marks, born; /* born: the children read that added it */
+	bool single;	      /* one thread at its last scan */
+	bool hidden;	      /* fd table unreadable at its last scan */
+	bool shared;	      /* fd table shared with another process */
+	char stat[STAT_MAX];
+	size_t stat_len;
+	dev_t exe_dev; /* exe_dev, exe_ino: 0 when there is no exe (zombie) */
+	ino_t exe_ino;
+	pid_t *tids; /* threads at its last scan */
+	size_t n_tids, cap_tids;
+	uint64_t *socks; /* socket inodes in its fd table at its last scan */
+	size_t n_socks, cap_socks;
+};
+
+struct ident_procs {
+	pid_t init_pid;
+	int avail; /* 0: not probed yet, 1: usable, -1: not on this system */
+	size_t max;
+	unsigned cooldown, reads;
+	struct proc **v; /* by pid, ascending */
+	size_t n, cap;
+	struct proc **q; /* children lists to read */
+	size_t qhead, qlen, qcap;
+	char *buf; /* a children file */
+	size_t buf_cap;
+	struct ident_scan_stats st;
+};
+
+/* ---- the table ----------------------------------------------------------------------- */
+
+struct ident_procs *ident_procs_new(void)
+{
+	return xcalloc(1, sizeof(struct ident_procs));
+}
+
+static void proc_free(struct proc *p)
+{
+	if (p->sfd >= 0)
+		close(p->sfd);
+	free(p->tids);
+	free(p->socks);
+	free(p);
+}
+
+static void procs_clear(struct ident_procs *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->n; i++)
+		proc_free(t->v[i]);
+	t->n = 0;
+}
+
+void ident_procs_free(struct ident_procs *t)
+{
+	if (!t)
+		return;
+	procs_clear(t);
+	free(t->v);
+	free(t->q);
+	free(t->buf);
+	free(t);
+}
+
+void ident_procs_stats(const struct ident_procs *t, struct ident_scan_stats *st)
+{
+	*st = t->st;
+}
+
+/* Index of pid, or of where it would go. */
+static size_t procs_index(const struct ident_procs *t, pid_t pid)
+{
+	size_t lo = 0, hi = t->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (t->v[mid]->pid < pid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static struct proc *procs_find(const struct ident_procs *t, pid_t pid)
+{
+	size_t i = procs_index(t, pid);
+
+	return i < t->n && t->v[i]->pid == pid ? t->v[i] : NULL;
+}
+
+static void procs_insert(struct ident_procs *t, struct proc *p)
+{
+	size_t i = procs_index(t, p->pid);
+
+	if (t->n == t->cap) {
+		t->cap = t->cap ? t->cap * 2 : 64;
+		t->v = xreallocarray(t->v, t->cap, sizeof(*t->v));
+	}
+	memmove(t->v + i + 1, t->v + i, (t->n - i) * sizeof(*t->v));
+	t->v[i] = p;
+	t->n++;
+}
+
+static void procs_remove_at(struct ident_procs *t, size_t i)
+{
+	proc_free(t->v[i]);
+	memmove(t->v + i, t->v + i + 1, (t->n - i - 1) * sizeof(*t->v));
+	t->n--;
+	t->st.dropped++;
+}
+
+static void push_pid(pid_t **a, size_t *n, size_t *cap, pid_t v)
+{
+	if (*n == *cap) {
+		*cap = *cap ? *cap * 2 : 4;
+		*a = xreallocarray(*a, *cap, sizeof(**a));
+	}
+	(*a)[(*n)++] = v;
+}
+
+static void enqueue(struct ident_procs *t, struct proc *p)
+{
+	if (p->marks & M_QUEUED)
+		return;
+	p->marks |= M_QUEUED;
+	if (t->qlen == t->qcap) {
+		t->qcap = t->qcap ? t->qcap * 2 : 64;
+		t->q = xreallocarray(t->q, t->qcap, sizeof(*t->q));
+	}
+	t->q[t->qlen++] = p;
+}
+
+/* Queues the children lists of p's ancestors, up to init. */
+static void enqueue_ancestors(struct ident_procs *t, const struct proc *p)
+{
+	struct proc *a = p->pid == t->init_pid ? NULL : procs_find(t, p->parent);
+	size_t guard = t->n;
+
+	for (; a && guard > 0; guard--) {
+		enqueue(t, a);
+		a = a->pid == t->init_pid ? NULL : procs_find(t, a->parent);
+	}
+}
+
+/* ---- reading one process ------------------------------------------------------------- */
+
+/* A schedstat read: its length, or -1 (errno; ESRCH: the process is gone). */
+static ssize_t read_stat(int fd, char *dst)
+{
+	ssize_t r;
+
+	do
+		r = pread(fd, dst, STAT_MAX - 1, 0);
+	while (r < 0 && errno == EINTR);
+	if (r == 0) {
+		errno = EIO;
+		return -1;
+	}
+	return r;
+}
+
+/* A new entry with its schedstat read, or NULL (errno; ENOENT or ESRCH: gone). */
+static struct proc *proc_new(pid_t pid)
+{
+	struct proc *p = xcalloc(1, sizeof(*p));
+	char path[64];
+	ssize_t r;
+	int saved;
+
+	p->pid = pid;
+	p->single = true;
+	snprintf(path, sizeof(path), "/proc/%d/schedstat", (int)pid);
+	p->sfd = open(path, O_RDONLY | O_CLOEXEC);
+	if (p->sfd < 0)
+		goto fail;
+	r = read_stat(p->sfd, p->stat);
+	if (r < 0)
+		goto fail;
+	p->stat_len = (size_t)r;
+	push_pid(&p->tids, &p->n_tids, &p->cap_tids, pid);
+	return p;
+fail:
+	saved = errno;
+	proc_free(p);
+	errno = saved;
+	return NULL;
+}
+
+struct dent64 {
+	uint64_t ino;
+	int64_t off;
+	unsigned short reclen;
+	unsigned char type;
+	char name[];
+};
+
+/* fn for each entry of the directory open at dfd but "." and ".."; -1 when listing fails. */
+static int each_name(int dfd, void (*fn)(struct proc *p, int dfd, const char *name),
+		     struct proc *p)
+{
+	_Alignas(8) char buf[DENTS_BUF];
+
+	for (;;) {
+		long r = syscall(SYS_getdents64, dfd, buf, sizeof(buf)), off;
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return (int)r;
+		for (off = 0; off < r;) {
+			const struct dent64 *d = (const struct dent64 *)(buf + off);
+
+			off += d->reclen;
+			if (d->name[0] != '.')
+				fn(p, dfd, d->name);
+		}
+	}
+}
+
+static void add_tid(struct proc *p, int dfd, const char *name)
+{
+	uint64_t v;
+
+	(void)dfd;
+	if (parse_u64(name, 1, INT32_MAX, &v) == 0)
+		push_pid(&p->tids, &p->n_tids, &p->cap_tids, (pid_t)v);
+}
+
+static void scan_tasks(struct proc *p)
+{
+	char path[64];
+	int dfd, r = -1;
+
+	p->n_tids = 0;
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)p->pid);
+	dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
+		r = each_name(dfd, add_tid, p);
+		close(dfd);
+	}
+	p->single = r == 0 && p->n_tids == 1 && p->tids[0] == p->pid;
+	if (p->n_tids == 0) /* gone, or unlisted: its main thread's children at least */
+		push_pid(&p->tids, &p->n_tids, &p->cap_tids, p->pid);
+}
+
+static void add_sock(struct proc *p, int dfd, const char *name)
+{
+	char target[64];
+	ssize_t n = readlinkat(dfd, name, target, sizeof(target) - 1);
+	uint64_t ino;
+
+	if (n <= 9 || target[n - 1] != ']')
+		return;
+	target[n - 1] = '\0';
+	if (!str_has_prefix(target, "socket:[") || parse_u64(target + 8, 0, UINT64_MAX, &ino) < 0)
+		return;
+	if (p->n_socks == p->cap_socks) {
+		p->cap_socks = p->cap_socks ? p->cap_socks * 2 : 4;
+		p->socks = xreallocarray(p->socks, p->cap_socks, sizeof(*p->socks));
+	}
+	p->socks[p->n_socks++] = ino;
+}
+
+/* Its socket inodes; hidden when the fd table may not be read (as holds_socket). */
+static void scan_fds(struct proc *p)
+{
+	char path[64];
+	int dfd;
+
+	p->n_socks = 0;
+	p->marks |= M_FRESH;
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)p->pid);
+	dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0) {
+		p->hidden = errno == EACCES || errno == EPERM;
+		return;
+	}
+	p->hidden = false;
+	each_name(dfd, add_sock, p); /* a failed listing finds nothing, as readdir's NULL */
+	close(dfd);
+}
+
+static void scan_exe(struct proc *p)
+{
+	struct stat st = { 0 };
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)p->pid);
+	if (stat(path, &st) < 0)
+		st.st_dev = st.st_ino = 0;
+	if (st.st_dev != p->exe_dev || st.st_ino != p->exe_ino)
+		p->marks |= M_EXE;
+	p->exe_dev = st.st_dev;
+	p->exe_ino = st.st_ino;
+}
+
+/* The whole file at path into t->buf, NUL-terminated; -1 when it cannot be read. */
+static int read_whole(struct ident_procs *t, const char *path)
+{
+	size_t len = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	for (;;) {
+		ssize_t r;
+
+		if (t->buf_cap - len < 4096) {
+			t->buf_cap = t->buf_cap ? t->buf_cap * 2 : 16384;
+			t->buf = xrealloc(t->buf, t->buf_cap);
+		}
+		r = read(fd, t->buf + len, t->buf_cap - len - 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			close(fd);
+			t->buf[len] = '\0';
+			return r < 0 ? -1 : 0;
+		}
+		len += (size_t)r;
+	}
+}
+
+/* ---- children ------------------------------------------------------------------------ */
+
+/* c is listed as a child of p by children read seq: known (its parent is p now) or new. 1
+ * when the table cannot take it. */
+static int child_seen(struct ident_procs *t, struct proc *p, pid_t c, unsigned seq)
+{
+	struct proc *k = procs_find(t, c);
+
+	if (k) {
+		k->parent = p->pid;
+		if (k->born < seq)
+			k->marks |= M_CONFIRMED;
+		return 0;
+	}
+	if (t->n >= t->max)
+		return 1;
+	k = proc_new(c);
+	if (!k && errno != ENOENT && errno != ESRCH)
+		return 1;
+	/* Read p (and its ancestors) again once k's schedstat is known: what k did before it
+	 * (a CLONE_PARENT sibling, orphans of its own short-lived children) shows there. A k
+	 * gone already may have left orphans the same way. */
+	enqueue(t, p);
+	enqueue_ancestors(t, p);
+	if (!k)
+		return 0;
+	k->parent = p->pid;
+	k->born = seq;
+	k->marks = M_NEW | M_RESCAN;
+	procs_insert(t, k);
+	enqueue(t, k);
+	t->st.added++;
+	return 0;
+}
+
+/* The children of every thread of p; 1 when the table overflows. */
+static int read_children(struct ident_procs *t, struct proc *p)
+{
+	unsigned seq = ++t->reads;
+	size_t i;
+
+	for (i = 0; i < p->n_tids; i++) {
+		char path[96], *s, *end;
+
+		snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)p->pid,
+			 (int)p->tids[i]);
+		if (read_whole(t, path) < 0)
+			continue; /* gone: the next lookup drops it */
+		for (s = t->buf;; s = end) {
+			long c = strtol(s, &end, 10);
+
+			if (end == s)
+				break;
+			if (c > 0 && c <= INT32_MAX && child_seen(t, p, (pid_t)c, seq) > 0)
+				return 1;
+		}
+	}
+	return 0;
+}
+
+/* ---- one lookup ---------------------------------------------------------------------- */
+
+/* Which processes ran (schedstat changed) or went away; 1 when a read fails otherwise. */
+static int check_all(struct ident_procs *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->n; i++) {
+		struct proc *p = t->v[i];
+		char now[STAT_MAX];
+		ssize_t r = read_stat(p->sfd, now);
+
+		p->marks = 0;
+		t->st.checked++;
+		if (r < 0 && errno == ESRCH) {
+			p->marks = M_DEAD;
+			continue;
+		}
+		if (r < 0)
+			return 1;
+		if ((size_t)r != p->stat_len || memcmp(now, p->stat, (size_t)r)) {
+			memcpy(p->stat, now, (size_t)r);
+			p->stat_len = (size_t)r;
+			p->marks |= M_RESCAN;
+		}
+		if (!p->single || p->shared)
+			p->marks |= M_RESCAN;
+	}
+	return 0;
+}
+
+/* Drops the processes that went away; their children (if alive) are found again under
+ * their new parent, so their ancestors' children lists are queued. 1 when init is gone. */
+static int drop_dead(struct ident_procs *t)
+{
+	size_t i, guard;
+
+	for (i = 0; i < t->n; i++) {
+		struct proc *a = t->v[i];
+
+		if (!(a->marks & M_DEAD))
+			continue;
+		if (a->pid == t->init_pid)
+			return 1;
+		for (guard = t->n; guard > 0 && a->pid != t->init_pid; guard--) {
+			a = procs_find(t, a->parent);
+			if (!a)
+				break;
+			a->marks |= M_UP;
+		}
+	}
+	for (i = 0; i < t->n;)
+		if (t->v[i]->marks & M_DEAD)
+			procs_remove_at(t, i);
+		else
+			i++;
+	/* before any pid is added again: a reused pid must not become someone's child */
+	for (i = 0; i < t->n; i++)
+		if (t->v[i]->parent && !procs_find(t, t->v[i]->parent))
+			t->v[i]->parent = 0;
+	return 0;
+}
+
+static void scan_full(struct ident_procs *t, struct proc *p)
+{
+	scan_tasks(p);
+	scan_fds(p);
+	scan_exe(p);
+	t->st.rescanned++;
+}
+
+static int drain(struct ident_procs *t)
+{
+	size_t budget = 4 * t->max + 64; /* a fork loop must not keep the lookup here */
+
+	while (t->qhead < t->qlen) {
+		struct proc *p = t->q[t->qhead++];
+
+		if (budget-- == 0)
+			return 1;
+
+		p->marks &= ~M_QUEUED;
+		if (p->marks & M_RESCAN) {
+			p->marks &= ~M_RESCAN;
+			scan_full(t, p);
+		} else {
+			t->st.reread++;
+		}
+		if (read_children(t, p) > 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* Marks p and every tracked process with p's fd table shared. Only processes running one
+ * binary can share one: exec gives a process a table of its own. */
+static void compare_files(struct ident_procs *t, size_t i)
+{
+	struct proc *p = t->v[i];
+	size_t j;
+
+	for (j = 0; j < t->n; j++) {
+		struct proc *o = t->v[j];
+		long r;
+
+		/* two candidates are compared once */
+		if (j == i || (j < i && (o->marks & M_KCMP)) || o->exe_ino != p->exe_ino ||
+		    o->exe_dev != p->exe_dev)
+			continue;
+		r = syscall(SYS_kcmp, p->pid, o->pid, KCMP_FILES, 0, 0);
+		t->st.compared++;
+		if (r == 0 || (r < 0 && errno != ESRCH)) /* cannot tell: as if shared */
+			p->shared = o->shared = true;
+	}
+}
+
+/* A table gains a sharer only when a process that shares it clones (CLONE_FILES): the new
+ * process is compared with those running the same binary, and so is one that exec'd (its
+ * binary, thus who it is compared with, changed). Known sharers are compared again each
+ * time, so that they stop being re-read once they no longer share. */
+static void find_shared(struct ident_procs *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->n; i++) {
+		struct proc *p = t->v[i];
+
+		if ((p->marks & (M_NEW | M_EXE)) || p->shared) {
+			p->marks |= M_KCMP;
+			p->shared = false;
+		}
+	}
+	for (i = 0; i < t->n; i++)
+		if ((t->v[i]->marks & M_KCMP) && t->v[i]->exe_ino)
+			compare_files(t, i);
+	/* an idle process found sharing: what the others did shows in its table too */
+	for (i = 0; i < t->n; i++)
+		if (t->v[i]->shared && !(t->v[i]->marks & M_FRESH)) {
+			scan_fds(t->v[i]);
+			t->st.rescanned++;
+		}
+}
+
+/* Drops what is no longer init's descendant: lost children (an orphan that went to a
+ * reaper outside the table), their descendants, and new entries not confirmed by their
+ * parent (a pid reused between the children read and the schedstat open). */
+static void sweep(struct ident_procs *t)
+{
+	bool again = true;
+	size_t i;
+
+	while (again) {
+		again = false;
+		for (i = 0; i < t->n;) {
+			const struct proc *p = t->v[i];
+
+			if (p->pid == t->init_pid ||
+			    (p->parent && procs_find(t, p->parent) &&
+			     (!(p->marks & M_NEW) || (p->marks & M_CONFIRMED)))) {
+				i++;
+				continue;
+			}
+			procs_remove_at(t, i);
+			again = true;
+		}
+	}
+}
+
+static int update(struct ident_procs *t)
+{
+	struct proc *init;
+	size_t i;
+
+	t->qhead = t->qlen = 0;
+	if (t->n == 0) {
+		init = proc_new(t->init_pid);
+		if (!init)
+			return 1;
+		init->marks = M_NEW | M_RESCAN;
+		procs_insert(t, init);
+		t->st.added++;
+	} else if (check_all(t) > 0 || drop_dead(t) > 0) {
+		return 1;
+	}
+	for (i = 0; i < t->n; i++) {
+		struct proc *p = t->v[i];
+
+		if (p->marks & (M_RESCAN | M_UP))
+			enqueue(t, p);
+		if (p->marks & M_RESCAN)
+			enqueue_ancestors(t, p);
+	}
+	if (drain(t) > 0)
+		return 1;
+	find_shared(t);
+	sweep(t);
+	return 0;
+}
+
+/* Once per init: the kernel accounts run time, has kcmp and children files; fds allowed. */
+static int probe(struct ident_procs *t)
+{
+	char path[96], buf[STAT_MAX];
+	struct rlimit rl;
+	ssize_t r = -1;
+	int fd;
+
+	fd = open("/proc/self/schedstat", O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		r = read_stat(fd, buf);
+		close(fd);
+	}
+	/* "0 0 0": schedstat without accounting (old kernels without sched_info) */
+	if (r <= 0 || buf[0] == '0')
+		return -1;
+	if (syscall(SYS_kcmp, getpid(), getpid(), KCMP_FILES, 0, 0) != 0)
+		return -1;
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)t->init_pid,
+		 (int)t->init_pid);
+	if (access(path, R_OK) < 0 || getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return -1;
+	if (rl.rlim_cur < rl.rlim_max) {
+		struct rlimit up = { rl.rlim_max, rl.rlim_max };
+
+		if (setrlimit(RLIMIT_NOFILE, &up) == 0)
+			rl = up;
+	}
+	t->max = rl.rlim_cur / 4 < PROCS_MAX ? (size_t)(rl.rlim_cur / 4) : PROCS_MAX;
+	return t->max >= 16 ? 1 : -1;
+}
+
+static bool holds(const struct proc *p, uint64_t ino)
+{
+	size_t i;
+
+	for (i = 0; i < p->n_socks; i++)
+		if (p->socks[i] == ino)
+			return true;
+	return false;
+}
+
+int ident_procs_owners(struct ident_procs *t, uint64_t ino, struct ident_owners *s)
+{
+	size_t i;
+
+	memset(&t->st, 0, sizeof(t->st));
+	if (t->init_pid != s->init_pid) {
+		procs_clear(t);
+		t->init_pid = s->init_pid;
+		t->avail = 0;
+		t->cooldown = 0;
+	}
+	if (t->avail == 0)
+		t->avail = probe(t);
+	if (t->avail < 0)
+		return 1;
+	if (t->cooldown > 0) {
+		t->cooldown--;
+		return 1;
+	}
+	if (update(t) > 0) {
+		if (t->n >= t->max)
+			t->cooldown = COOLDOWN;
+		procs_clear(t);
+		return 1;
+	}
+	/* as the full scan: init may be unreadable; the lowest hidden pid is reported */
+	for (i = 0; i < t->n; i++) {
+		const struct proc *p = t->v[i];
+
+		if (p->hidden && p->pid != s->init_pid && !s->hidden)
+			s->hidden = p->pid;
+		if (holds(p, ino))
+			ident_owners_add(s, p->pid);
+	}
+	t->st.incremental = true;
+	t->st.tracked = t->n;
+	return 0;
+}
