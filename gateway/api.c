@@ -56,7 +56,7 @@ static int health(struct gw *gw, const char *arg, const struct json *in, struct 
 	return 0;
 }
 
-static void add_time(struct json *o, const char *key, int64_t ms)
+void api_add_time(struct json *o, const char *key, int64_t ms)
 {
 	char t[32];
 
@@ -101,8 +101,8 @@ static int gateway_info(struct gw *gw, const char *arg, const struct json *in, s
 	json_obj_add_i64(*out, "max_sandboxes", s.max_sandboxes);
 	json_obj_add_str(*out, "limits", cg == CG_V2 ? "cgroup v2" : cg == CG_V1 ? "cgroup v1" : "not enforced");
 	json_obj_add_str(*out, "version", OPENSHELL_VERSION);
-	add_time(*out, "created_at", s.created_ms);
-	add_time(*out, "last_health_check", s.last_health_ms);
+	api_add_time(*out, "created_at", s.created_ms);
+	api_add_time(*out, "last_health_check", s.last_health_ms);
 	json_obj_add_str(*out, "last_error", s.last_error);
 	json_obj_add_i64(*out, "rev", s.rev);
 	return 0;

@@ -11,11 +11,15 @@
 #include "lib/http.h"
 
 struct gw;
+struct json;
 
 struct api_resp {
 	int status;
 	struct buf body; /* JSON, ends with a newline */
 };
+
+/* key: "2026-11-22T14:31:08Z" from unix ms, or null when ms is 0. */
+void api_add_time(struct json *o, const char *key, int64_t ms);
 
 void api_handle(struct gw *gw, const struct http_msg *req, const struct buf *body,
 		struct api_resp *resp);

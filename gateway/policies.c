@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /* Policy revisions on the gateway side; see policies.h. */
 #include "policies.h"
+#include "api.h"
 #include "gw.h"
 #include "sandboxes.h"
 #include "store.h"
@@ -173,18 +174,6 @@ out:
 
 /* ---- reading revisions ---------------------------------------------------------------------- */
 
-static void add_time(struct json *o, const char *key, int64_t ms)
-{
-	char t[32];
-
-	if (!ms) {
-		json_obj_add(o, key, json_new_null());
-		return;
-	}
-	fmt_rfc3339(t, ms / 1000);
-	json_obj_add_str(o, key, t);
-}
-
 static struct json *row_json(sqlite3_stmt *q, bool with_policy)
 {
 	struct json *o = json_new_obj();
@@ -195,8 +184,8 @@ static struct json *row_json(sqlite3_stmt *q, bool with_policy)
 	json_obj_add_str(o, "status", (const char *)sqlite3_column_text(q, 2));
 	t = (const char *)sqlite3_column_text(q, 3);
 	json_obj_add_str(o, "load_error", t ? t : "");
-	add_time(o, "created_at", sqlite3_column_int64(q, 4));
-	add_time(o, "loaded_at", sqlite3_column_int64(q, 5));
+	api_add_time(o, "created_at", sqlite3_column_int64(q, 4));
+	api_add_time(o, "loaded_at", sqlite3_column_int64(q, 5));
 	if (with_policy)
 		json_obj_add_str(o, "policy", (const char *)sqlite3_column_text(q, 6));
 	return o;

@@ -79,21 +79,6 @@ static void consume(struct side *s, size_t n)
 	buf_setlen(&s->in, s->in.len - n);
 }
 
-static int send_all(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* Reads until p has a head; 1 done, 0 end of the connection (clean, idle, superseded),
  * -1 error (answered when the client can be told). */
 static int read_head(struct conn *c, struct side *s, struct http_parser *p)
@@ -279,7 +264,7 @@ static int pump(struct http_parser *p, struct side *s, int to, bool *done)
 		r = http_parse_body(p, s->in.p + off, s->in.len - off, &used, &d, &dn, &e);
 		off += used;
 	} while (r == HTTP_BODY);
-	if (r == HTTP_ERROR || (off && send_all(to, s->in.p, off) < 0))
+	if (r == HTTP_ERROR || (off && proxy_send_all(to, s->in.p, off) < 0))
 		return -1;
 	consume(s, off);
 	*done = r == HTTP_DONE;
@@ -299,7 +284,7 @@ static int response_head(struct exch *x, struct side *up, int to, const char *me
 	size_t used = 0;
 	int r = http_parse_head(&x->resp, up->in.p, up->in.len, &used, &e);
 
-	if (r == HTTP_ERROR || (used && send_all(to, up->in.p, used) < 0))
+	if (r == HTTP_ERROR || (used && proxy_send_all(to, up->in.p, used) < 0))
 		return -1;
 	x->sent |= used > 0;
 	consume(up, used);
@@ -412,7 +397,7 @@ void relay_http(struct conn *c, struct http_parser *first)
 		       check_request(c, &req->msg, &hc, !forward);
 		if (more) {
 			write_request_head(&head, c, &req->msg, hc.path.p, hc.query, forward);
-			more = send_all(c->ufd, head.p, head.len) == 0 ? exchange(c, &cl, &up, req) : 0;
+			more = proxy_send_all(c->ufd, head.p, head.len) == 0 ? exchange(c, &cl, &up, req) : 0;
 		}
 		buf_release(&head);
 		http_canon_release(&hc);
@@ -420,7 +405,7 @@ void relay_http(struct conn *c, struct http_parser *first)
 		if (forward && more == 1)
 			more = 0; /* the forward proxy carries one request per connection */
 	}
-	if (more == 2 && send_all(c->cfd, up.in.p, up.in.len) == 0) {
+	if (more == 2 && proxy_send_all(c->cfd, up.in.p, up.in.len) == 0) {
 		buf_add(&c->early, cl.in.p, cl.in.len); /* upgraded: buffered bytes first, then raw */
 		relay_raw(c);
 	}

@@ -66,6 +66,8 @@ struct gen *gen_get(struct proxy *px);
 void gen_put(struct proxy *px, struct gen *g);
 bool gen_stale(struct proxy *px, const struct gen *g);
 
+/* proxy_reply.c: all of data to fd (send with MSG_NOSIGNAL, EINTR retried); -1 on failure */
+int proxy_send_all(int fd, const void *data, size_t n);
 /* proxy_reply.c: the reference's responses (reference/policy.md §4.6) and decision logs */
 void reply_status(struct conn *c, int status);
 void reply_text(struct conn *c, int status, const char *text);

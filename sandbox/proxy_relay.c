@@ -22,23 +22,6 @@ struct dir {
 	bool eof, done;
 };
 
-static int send_all_fd(int fd, const void *p, size_t n)
-{
-	const char *s = p;
-
-	while (n) {
-		ssize_t w = send(fd, s, n, MSG_NOSIGNAL);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		s += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* Moves what is possible now in one direction; -1 when it failed. */
 static int dir_step(struct dir *d, short rev_src, short rev_dst)
 {
@@ -84,7 +67,7 @@ void relay_raw(struct conn *c)
 	struct dir up = { c->cfd, c->ufd, { -1, -1 }, 0, false, false };
 	struct dir down = { c->ufd, c->cfd, { -1, -1 }, 0, false, false };
 
-	if (c->early.len && send_all_fd(c->ufd, c->early.p, c->early.len) < 0)
+	if (c->early.len && proxy_send_all(c->ufd, c->early.p, c->early.len) < 0)
 		return;
 	buf_reset(&c->early);
 	if (pipe2(up.pipe, O_CLOEXEC | O_NONBLOCK) < 0 ||

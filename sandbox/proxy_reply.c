@@ -7,6 +7,7 @@
  */
 #include "proxy_int.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -17,16 +18,21 @@
 #include "lib/log.h"
 #include "lib/util.h"
 
-static void send_all(int fd, const char *p, size_t n)
+int proxy_send_all(int fd, const void *data, size_t n)
 {
+	const char *p = data;
+
 	while (n) {
 		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
 
+		if (w < 0 && errno == EINTR)
+			continue;
 		if (w <= 0)
-			return; /* the caller went away: nothing to tell */
+			return -1;
 		p += w;
 		n -= (size_t)w;
 	}
+	return 0;
 }
 
 static void reply(struct conn *c, int status, const char *type, const char *extra_name,
@@ -47,7 +53,7 @@ static void reply(struct conn *c, int status, const char *type, const char *extr
 	http_write_end(&out);
 	if (body)
 		buf_add(&out, body->p, body->len);
-	send_all(c->cfd, out.p, out.len);
+	proxy_send_all(c->cfd, out.p, out.len); /* a caller that went away needs no answer */
 	buf_release(&out);
 }
 
