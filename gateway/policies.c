@@ -47,14 +47,20 @@ static int load_text(struct pol_policy *p, const char *yaml, size_t len, struct 
 	return ret;
 }
 
+/* load_text with the size limit first: what every policy from a client goes through. */
+static int load_checked(struct pol_policy *p, const char *yaml, size_t len, struct err *e)
+{
+	if (len > POL_MAX_BYTES)
+		return err_set(e, ERR_LIMIT, 0, "the policy is larger than %d KiB",
+			       POL_MAX_BYTES / 1024);
+	return load_text(p, yaml, len, e);
+}
+
 int policies_check_text(const char *yaml, size_t len, struct err *e)
 {
 	struct pol_policy p;
 
-	if (len > POL_MAX_BYTES)
-		return err_set(e, ERR_LIMIT, 0, "the policy is larger than %d KiB",
-			       POL_MAX_BYTES / 1024);
-	if (load_text(&p, yaml, len, e) < 0)
+	if (load_checked(&p, yaml, len, e) < 0)
 		return -1;
 	pol_release(&p);
 	return 0;
@@ -97,22 +103,16 @@ static int insert_rev(struct gw *gw, const struct sandbox *sb, int64_t version, 
 	return rc == SQLITE_DONE ? 0 : db_err(gw, e, "cannot store the policy");
 }
 
-static int policy_hash_of(const char *yaml, char hash[65], struct err *e)
+int policies_initial(struct gw *gw, const struct sandbox *sb, const char *yaml, struct err *e)
 {
 	struct pol_policy p;
+	char hash[65];
 
-	if (load_text(&p, yaml, strlen(yaml), e) < 0)
+	if (load_checked(&p, yaml, strlen(yaml), e) < 0)
 		return -1;
 	pol_hash(&p, hash);
 	pol_release(&p);
-	return 0;
-}
-
-int policies_initial(struct gw *gw, const struct sandbox *sb, const char *yaml, struct err *e)
-{
-	char hash[65];
-
-	if (policy_hash_of(yaml, hash, e) < 0 || insert_rev(gw, sb, 1, hash, yaml, e) < 0)
+	if (insert_rev(gw, sb, 1, hash, yaml, e) < 0)
 		return -1;
 	return write_policy_file(gw, sb, yaml, e);
 }
@@ -321,10 +321,12 @@ static void omitted_means_default(const struct pol_policy *def, struct pol_polic
 }
 
 /* The static sections may not change (§8.4): compare with the policy the sandbox started
- * with (revision 1 when it was created with one, else the restrictive default). */
-static int check_static(struct gw *gw, const struct sandbox *sb, const char *yaml, struct err *e)
+ * with (revision 1 when it was created with one, else the restrictive default). next may
+ * be filled in from the default where it leaves a section out: use it for nothing else. */
+static int check_static(struct gw *gw, const struct sandbox *sb, struct pol_policy *next,
+			struct err *e)
 {
-	struct pol_policy first, next;
+	struct pol_policy first;
 	bool created_with_policy = json_get(sb->spec, "policy") != NULL;
 	struct json *r1 = created_with_policy ? get_rev(gw, sb, 1, &(struct err){ 0 }) : NULL;
 	int ret = -1;
@@ -337,13 +339,9 @@ static int check_static(struct gw *gw, const struct sandbox *sb, const char *yam
 	} else {
 		pol_default(&first, true);
 	}
-	if (load_text(&next, yaml, strlen(yaml), e) < 0)
-		goto out;
 	if (!r1)
-		omitted_means_default(&first, &next);
-	ret = pol_static_compatible(&first, &next, e);
-	pol_release(&next);
-out:
+		omitted_means_default(&first, next);
+	ret = pol_static_compatible(&first, next, e);
 	pol_release(&first);
 out_nofirst:
 	json_free(r1);
@@ -370,17 +368,25 @@ int policies_set(struct gw *gw, const char *name, const struct json *in, struct 
 		 struct err *e)
 {
 	const char *yaml = json_get_str(in, "policy", NULL);
+	struct pol_policy next;
 	struct sandbox sb;
 	struct json *latest;
 	char hash[65];
 	int64_t version = 1;
-	int ret = -1;
+	int ret = -1, r;
 
 	if (!yaml)
 		return err_set(e, ERR_INVALID, 0, "expected {\"policy\": YAML text}");
-	if (policies_check_text(yaml, strlen(yaml), e) < 0 || open_sandbox(gw, name, &sb, e) < 0)
+	if (load_checked(&next, yaml, strlen(yaml), e) < 0)
 		return -1;
-	if (policy_hash_of(yaml, hash, e) < 0 || check_static(gw, &sb, yaml, e) < 0)
+	pol_hash(&next, hash);
+	if (open_sandbox(gw, name, &sb, e) < 0) {
+		pol_release(&next);
+		return -1;
+	}
+	r = check_static(gw, &sb, &next, e);
+	pol_release(&next);
+	if (r < 0)
 		goto out;
 	latest = get_rev(gw, &sb, 0, &(struct err){ 0 });
 	if (latest && !strcmp(json_get_str(latest, "hash", ""), hash)) {

@@ -216,11 +216,6 @@ static void tunnel_l7(struct conn *c)
 	relay_http(c, NULL);
 }
 
-static bool tls_skip(const struct conn *c)
-{
-	return c->l4.n_ext && !strcmp(c->l4.ext[0]->tls, "skip");
-}
-
 static void handle_connect(struct conn *c, const struct http_msg *m)
 {
 	struct err e = ERR_INIT;
@@ -237,7 +232,7 @@ static void handle_connect(struct conn *c, const struct http_msg *m)
 	log_decision(c, "ALLOWED", "NET:OPEN", "");
 	if (send(c->cfd, established, sizeof(established) - 1, MSG_NOSIGNAL) < 0)
 		return;
-	if (pol_l4_needs_l7(&c->l4) && !tls_skip(c))
+	if (pol_l4_needs_l7(&c->l4)) /* false when an endpoint says tls: skip */
 		tunnel_l7(c);
 	else
 		relay_raw(c);
