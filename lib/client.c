@@ -3,14 +3,17 @@
 #include "client.h"
 #include "buf.h"
 #include "err.h"
+#include "fsutil.h"
 #include "http.h"
 #include "json.h"
 #include "tls.h"
+#include "tls_session.h"
 #include "util.h"
 #include "xalloc.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -19,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -147,6 +151,96 @@ struct conn {
 	int fd;
 	struct tls_client *tls;
 };
+
+static const char *tls_server_name(const struct url *u);
+
+/*
+ * The client bundle, loaded once per process (a command talks to one gateway), and its TLS
+ * session: every connection after the first resumes it, and so does the next command,
+ * through C/gateways/<name>/tls_session (0600, beside the key, which grants as much).
+ */
+static struct {
+	char mtls_dir[sizeof(((struct gw_target *)0)->mtls_dir)];
+	dev_t dev; /* the bundle directory: `gateway start` installs a new one by rename */
+	ino_t ino;
+	char session_path[PATH_MAX]; /* "" when there is nowhere to keep it */
+	struct tls_client_cfg *cfg;
+} tls_cache;
+
+static void session_path_for(const struct gw_target *t, char *dst, size_t n)
+{
+	struct err e = ERR_INIT;
+	char dir[PATH_MAX];
+
+	dst[0] = '\0';
+	if (t->registered && cfg_gateway_dir(t->meta.name, dir, sizeof(dir), &e) == 0 &&
+	    path_join(dst, n, dir, "tls_session", &e) < 0)
+		dst[0] = '\0';
+}
+
+static void session_restore(void)
+{
+	struct err e = ERR_INIT;
+	struct buf b = BUF_INIT;
+
+	/* a missing, damaged or expired file only costs a full handshake */
+	if (tls_cache.session_path[0] &&
+	    read_file(tls_cache.session_path, TLS_SESSION_BLOB_LEN, &b, &e) == 0)
+		tls_client_cfg_session_import(tls_cache.cfg, (const unsigned char *)b.p, b.len,
+					      now_wall_ms());
+	if (b.p)
+		explicit_bzero(b.p, b.len);
+	buf_release(&b);
+}
+
+static void session_keep(void)
+{
+	struct err e = ERR_INIT;
+	unsigned char blob[TLS_SESSION_BLOB_LEN];
+
+	/* best effort: without the file the next command makes a full handshake */
+	if (tls_cache.session_path[0] &&
+	    tls_client_cfg_session_export(tls_cache.cfg, blob, now_wall_ms()))
+		write_file_atomic(tls_cache.session_path, blob, sizeof(blob), 0600, &e);
+	explicit_bzero(blob, sizeof(blob));
+}
+
+static struct tls_client_cfg *client_tls_cfg(const struct gw_target *t, struct err *e)
+{
+	struct stat st = { 0 };
+
+	stat(t->mtls_dir, &st); /* a missing bundle fails in the load below, with a hint */
+	if (tls_cache.cfg && !strcmp(tls_cache.mtls_dir, t->mtls_dir) &&
+	    tls_cache.dev == st.st_dev && tls_cache.ino == st.st_ino)
+		return tls_cache.cfg;
+	tls_client_cfg_free(tls_cache.cfg);
+	memset(&tls_cache, 0, sizeof(tls_cache));
+	if (tls_client_cfg_load_dir(&tls_cache.cfg, t->mtls_dir, e) < 0)
+		return NULL;
+	snprintf(tls_cache.mtls_dir, sizeof(tls_cache.mtls_dir), "%s", t->mtls_dir);
+	tls_cache.dev = st.st_dev;
+	tls_cache.ino = st.st_ino;
+	session_path_for(t, tls_cache.session_path, sizeof(tls_cache.session_path));
+	session_restore();
+	return tls_cache.cfg;
+}
+
+/* TCP, then TLS when the gateway's endpoint is https://. */
+static int conn_open(const struct gw_target *t, const struct url *u, struct conn *c,
+		     struct err *e)
+{
+	struct tls_client_cfg *cfg;
+
+	if ((c->fd = tcp_connect(u, e)) < 0)
+		return -1;
+	if (!t->tls)
+		return 0;
+	if (!(cfg = client_tls_cfg(t, e)) ||
+	    tls_client_connect_cfg(&c->tls, c->fd, tls_server_name(u), cfg, e) < 0)
+		return -1;
+	session_keep();
+	return 0;
+}
 
 static int conn_write(struct conn *c, const struct buf *b, struct err *e)
 {
@@ -278,9 +372,7 @@ int client_call(const struct gw_target *t, const char *method, const char *path,
 	http_parser_set_method(&p, method);
 	if (url_parse(&u, t->endpoint, e) < 0)
 		goto out;
-	if ((c.fd = tcp_connect(&u, e)) < 0)
-		goto out;
-	if (t->tls && tls_client_connect(&c.tls, c.fd, tls_server_name(&u), t->mtls_dir, e) < 0)
+	if (conn_open(t, &u, &c, e) < 0)
 		goto out;
 	build_request(&u, method, path, body, &req);
 	if (conn_write(&c, &req, e) < 0 || read_response(&c, &p, &rbody, e) < 0 ||
@@ -332,9 +424,7 @@ int client_attach(const struct gw_target *t, const char *path, struct client_str
 	buf_init(&s->pending);
 	http_parser_init(&p, HTTP_RESPONSE, &lim);
 	http_parser_set_method(&p, "POST");
-	if (url_parse(&u, t->endpoint, e) < 0 || (s->c.fd = tcp_connect(&u, e)) < 0)
-		goto out;
-	if (t->tls && tls_client_connect(&s->c.tls, s->c.fd, tls_server_name(&u), t->mtls_dir, e) < 0)
+	if (url_parse(&u, t->endpoint, e) < 0 || conn_open(t, &u, &s->c, e) < 0)
 		goto out;
 	{
 		struct buf host = BUF_INIT;

@@ -242,7 +242,8 @@ static int unlink_in(const char *dir, const char *file, struct err *e)
 int cfg_remove(const char *name, struct err *e)
 {
 	static const char *const files[] = { "metadata.json", "edge_token", "oidc_token.json",
-					     "oidc_login_prompt_required", "last_sandbox" };
+					     "oidc_login_prompt_required", "last_sandbox",
+					     "tls_session" };
 	char dir[PATH_MAX], active[CFG_NAME_MAX], root[PATH_MAX], path[PATH_MAX];
 	size_t i;
 

@@ -11,12 +11,14 @@
 #include "err.h"
 #include "fsutil.h"
 #include "pki.h"
+#include "tls_session.h"
 #include "util.h"
 #include "xalloc.h"
 
 #include <bearssl.h>
 #include <errno.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -40,11 +42,18 @@ void tls_engine_setup(br_ssl_engine_context *eng)
 
 /* ---- server ---- */
 
+/* BearSSL's cache interface around our session table (tls_session.h). */
+struct session_store {
+	const br_ssl_session_cache_class *vtable;
+	struct tls_session_cache table;
+};
+
 struct tls_server_cfg {
 	struct pki_chain chain;
 	struct pki_key key;
 	struct pki_anchor anchor; /* set when require_client_cert */
 	bool require_client_cert;
+	struct session_store *sessions; /* the one part that connections change */
 };
 
 struct tls_server_conn {
@@ -52,11 +61,54 @@ struct tls_server_conn {
 	br_ssl_server_context sc;
 	br_x509_minimal_context xc;
 	br_name_element names[2];
-	char cn[128], ou[128];
+	char cn[TLS_SESSION_NAME_MAX], ou[TLS_SESSION_NAME_MAX];
 	bool handshaken, eof, io_failed;
 	int io_errno;
 	char errtext[192];
 	unsigned char iobuf[BR_SSL_BUFSIZE_BIDI];
+};
+
+/* ---- session resumption ---- */
+
+#define CONTAINER_OF(ptr, type, member) ((type *)(void *)((char *)(ptr) - offsetof(type, member)))
+
+/* Called by BearSSL after a full handshake, so the client certificate (when required) has
+ * been verified and its names are known: they come back with the session. */
+static void session_save(const br_ssl_session_cache_class **ctx, br_ssl_server_context *sc,
+			 const br_ssl_session_parameters *params)
+{
+	struct session_store *st = CONTAINER_OF(ctx, struct session_store, vtable);
+	struct tls_server_conn *c = CONTAINER_OF(sc, struct tls_server_conn, sc);
+	const char *cn = c->names[0].status == 1 ? c->cn : NULL;
+	const char *ou = c->names[1].status == 1 ? c->ou : NULL;
+
+	tls_session_put(&st->table, params, cn, ou, now_mono_ms());
+}
+
+static void restore_name(br_name_element *n, char *dst, const char *saved)
+{
+	memcpy(dst, saved, TLS_SESSION_NAME_MAX);
+	n->status = saved[0] ? 1 : 0;
+}
+
+static int session_load(const br_ssl_session_cache_class **ctx, br_ssl_server_context *sc,
+			br_ssl_session_parameters *params)
+{
+	struct session_store *st = CONTAINER_OF(ctx, struct session_store, vtable);
+	struct tls_server_conn *c = CONTAINER_OF(sc, struct tls_server_conn, sc);
+	char cn[TLS_SESSION_NAME_MAX], ou[TLS_SESSION_NAME_MAX];
+
+	if (!tls_session_get(&st->table, params, cn, ou, now_mono_ms()))
+		return 0;
+	restore_name(&c->names[0], c->cn, cn);
+	restore_name(&c->names[1], c->ou, ou);
+	explicit_bzero(cn, sizeof(cn));
+	explicit_bzero(ou, sizeof(ou));
+	return 1;
+}
+
+static const br_ssl_session_cache_class session_store_class = {
+	sizeof(struct session_store), session_save, session_load
 };
 
 static int server_cfg_files(struct tls_server_cfg *cfg, const char *dir, struct err *e)
@@ -92,6 +144,8 @@ int tls_server_cfg_load(struct tls_server_cfg **out, const char *tls_dir, bool r
 
 	*out = NULL;
 	cfg->require_client_cert = require_client_cert;
+	cfg->sessions = xcalloc(1, sizeof(*cfg->sessions));
+	cfg->sessions->vtable = &session_store_class;
 	if (server_cfg_files(cfg, tls_dir, e) < 0) {
 		tls_server_cfg_free(cfg);
 		return err_wrap(e, "cannot load the gateway's TLS material");
@@ -106,6 +160,10 @@ void tls_server_cfg_free(struct tls_server_cfg *cfg)
 		return;
 	pki_chain_release(&cfg->chain);
 	pki_key_clear(&cfg->key);
+	if (cfg->sessions) {
+		tls_session_clear(&cfg->sessions->table);
+		free(cfg->sessions);
+	}
 	free(cfg);
 }
 
@@ -138,6 +196,7 @@ struct tls_server_conn *tls_server_conn_new(const struct tls_server_cfg *cfg)
 				BR_OPT_NO_RENEGOTIATION | BR_OPT_ENFORCE_SERVER_PREFERENCES);
 	if (cfg->require_client_cert)
 		server_client_auth(c);
+	br_ssl_server_set_cache(&c->sc, &cfg->sessions->vtable);
 	br_ssl_engine_set_buffer(&c->sc.eng, c->iobuf, sizeof(c->iobuf), 1);
 	/* a failure (no entropy) closes the engine: the first pump reports it */
 	br_ssl_server_reset(&c->sc);

@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 struct buf;
@@ -81,12 +82,24 @@ void tls_client_cfg_free(struct tls_client_cfg *cfg);
  * iPAddress SANs: pass "localhost" for a loopback address); NULL skips the name check and
  * SNI, acceptable only because the anchor is the gateway's private CA. cfg must outlive the
  * client. Errors: ERR_UNAVAILABLE (connection lost, timed out), ERR_AUTH (rejected).
+ * The handshake offers cfg's last session (resumption: no public-key operation on either
+ * side when the gateway still has it) and keeps the session it ends with in cfg.
  */
 int tls_client_connect_cfg(struct tls_client **out, int fd, const char *server_name,
-			   const struct tls_client_cfg *cfg, struct err *e);
+			   struct tls_client_cfg *cfg, struct err *e);
 /* The same with a configuration loaded from mtls_dir and owned by the client. */
 int tls_client_connect(struct tls_client **out, int fd, const char *server_name,
 		       const char *mtls_dir, struct err *e);
+/* The handshake resumed cfg's session (an abbreviated handshake). */
+bool tls_client_resumed(const struct tls_client *c);
+/* A session kept by another process (tls_session.h's blob); -1 when it is not a blob of
+ * ours or has expired at now_wall_ms, and then cfg is unchanged. */
+int tls_client_cfg_session_import(struct tls_client_cfg *cfg, const unsigned char *blob,
+				  size_t n, int64_t now_wall_ms);
+/* True, with blob (TLS_SESSION_BLOB_LEN bytes) filled, when a full handshake made a new
+ * session since cfg was loaded or last exported: the caller may keep it (0600). */
+bool tls_client_cfg_session_export(struct tls_client_cfg *cfg, unsigned char *blob,
+				   int64_t now_wall_ms);
 /* Writes and flushes. */
 int tls_client_write_all(struct tls_client *c, const void *p, size_t n, struct err *e);
 /* Bytes read, 0 at a clean close (close_notify), -1 on error. */

@@ -9,6 +9,7 @@
 #include "err.h"
 #include "fsutil.h"
 #include "pki.h"
+#include "tls_session.h"
 #include "xalloc.h"
 
 #include <bearssl.h>
@@ -23,16 +24,18 @@ struct tls_client_cfg {
 	struct pki_key key;
 	struct pki_anchor anchor;
 	bool has_cert;
+	br_ssl_session_parameters session; /* offered by the next handshake */
+	bool has_session, session_new;     /* session_new: made here, not yet exported */
 };
 
 struct tls_client {
 	br_ssl_client_context cc;
 	br_x509_minimal_context xc;
 	br_sslio_context io;
-	const struct tls_client_cfg *cfg;
+	struct tls_client_cfg *cfg;
 	struct tls_client_cfg *owned;
 	int fd, io_errno;
-	bool eof, up;
+	bool eof, up, resumed;
 	unsigned char iobuf[BR_SSL_BUFSIZE_BIDI];
 };
 
@@ -90,7 +93,55 @@ void tls_client_cfg_free(struct tls_client_cfg *cfg)
 	pki_chain_release(&cfg->ca);
 	pki_chain_release(&cfg->chain);
 	pki_key_clear(&cfg->key);
+	explicit_bzero(&cfg->session, sizeof(cfg->session));
 	free(cfg);
+}
+
+int tls_client_cfg_session_import(struct tls_client_cfg *cfg, const unsigned char *blob,
+				  size_t n, int64_t now_wall_ms)
+{
+	br_ssl_session_parameters p;
+
+	if (tls_session_decode(blob, n, now_wall_ms, &p) < 0)
+		return -1;
+	cfg->session = p;
+	cfg->has_session = true;
+	cfg->session_new = false;
+	explicit_bzero(&p, sizeof(p));
+	return 0;
+}
+
+bool tls_client_cfg_session_export(struct tls_client_cfg *cfg,
+				   unsigned char *blob, int64_t now_wall_ms)
+{
+	if (!cfg->has_session || !cfg->session_new ||
+	    tls_session_encode(&cfg->session, now_wall_ms, blob) < 0)
+		return false;
+	cfg->session_new = false;
+	return true;
+}
+
+/* After a handshake: an abbreviated one kept the offered session; a full one made a new. */
+static void client_note_session(struct tls_client *c)
+{
+	struct tls_client_cfg *cfg = c->cfg;
+	br_ssl_session_parameters p;
+
+	br_ssl_engine_get_session_parameters(&c->cc.eng, &p);
+	c->resumed = cfg->has_session && p.session_id_len &&
+		     p.session_id_len == cfg->session.session_id_len &&
+		     !memcmp(p.session_id, cfg->session.session_id, p.session_id_len);
+	if (!c->resumed && p.session_id_len) {
+		cfg->session = p;
+		cfg->has_session = true;
+		cfg->session_new = true;
+	}
+	explicit_bzero(&p, sizeof(p));
+}
+
+bool tls_client_resumed(const struct tls_client *c)
+{
+	return c->resumed;
 }
 
 static int sock_read(void *ctx, unsigned char *p, size_t n)
@@ -165,7 +216,7 @@ static void handshake_hint(const struct tls_client *c, const char *server_name, 
 
 static int client_handshake(struct tls_client *c, const char *server_name, struct err *e)
 {
-	const struct tls_client_cfg *cfg = c->cfg;
+	struct tls_client_cfg *cfg = c->cfg;
 
 	br_ssl_client_init_full(&c->cc, &c->xc, &cfg->anchor.ta, 1);
 	tls_engine_setup(&c->cc.eng);
@@ -174,7 +225,9 @@ static int client_handshake(struct tls_client *c, const char *server_name, struc
 					    BR_KEYTYPE_SIGN, BR_KEYTYPE_EC, br_ec_get_default(),
 					    br_ecdsa_sign_asn1_get_default());
 	br_ssl_engine_set_buffer(&c->cc.eng, c->iobuf, sizeof(c->iobuf), 1);
-	if (!br_ssl_client_reset(&c->cc, server_name, 0))
+	if (cfg->has_session)
+		br_ssl_engine_set_session_parameters(&c->cc.eng, &cfg->session);
+	if (!br_ssl_client_reset(&c->cc, server_name, cfg->has_session))
 		return err_set(e, ERR_RUNTIME, 0, "cannot start TLS: %s",
 			       tls_error_text(br_ssl_engine_last_error(&c->cc.eng)));
 	br_sslio_init(&c->io, &c->cc.eng, sock_read, c, sock_write, c);
@@ -184,12 +237,13 @@ static int client_handshake(struct tls_client *c, const char *server_name, struc
 		handshake_hint(c, server_name, e);
 		return -1;
 	}
+	client_note_session(c);
 	c->up = true;
 	return 0;
 }
 
 int tls_client_connect_cfg(struct tls_client **out, int fd, const char *server_name,
-			   const struct tls_client_cfg *cfg, struct err *e)
+			   struct tls_client_cfg *cfg, struct err *e)
 {
 	struct tls_client *c = xcalloc(1, sizeof(*c));
 

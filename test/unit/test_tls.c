@@ -12,6 +12,7 @@
 #include "../../lib/fsutil.h"
 #include "../../lib/pki.h"
 #include "../../lib/tls.h"
+#include "../../lib/tls_session.h"
 #include "../../lib/util.h"
 
 #include <bearssl.h>
@@ -77,11 +78,13 @@ static unsigned char pat(size_t i, unsigned k)
 
 static bool client_exchange(struct tls_client *c, size_t n, struct err *e)
 {
-	unsigned char *b = malloc(n);
+	unsigned char *b = calloc(1, n);
 	size_t i, got = 0;
 	ssize_t r;
 	bool ok = false;
 
+	if (!b)
+		return false;
 	for (i = 0; i < n; i++)
 		b[i] = pat(i, 7);
 	if (tls_client_write_all(c, b, n, e) < 0)
@@ -296,6 +299,161 @@ TEST(tls_client_checks_the_server)
 	CHECK_INT(r.server_st, TLS_PUMP_ERROR);
 	CHECK(r.server_err != 0);
 	teardown();
+}
+
+/*
+ * Resumption: four connections from one client process. The first makes a full handshake;
+ * the second resumes it from the same configuration; the third from a fresh configuration
+ * given the exported blob (the next CLI command); the fourth meets a gateway that forgot
+ * the session (a restart) and falls back to a full handshake. Each time the gateway still
+ * knows the client certificate's names.
+ */
+#define RESUME_CONNS 4
+
+static void resume_client(int fds[RESUME_CONNS], int report)
+{
+	struct timeval tv = { 5, 0 };
+	struct err e = ERR_INIT;
+	struct tls_client_cfg *cfg = NULL, *next = NULL;
+	unsigned char blob[TLS_SESSION_BLOB_LEN];
+	char msg[1024] = "";
+	int i;
+
+	for (i = 0; i < RESUME_CONNS; i++) {
+		struct tls_client *c = NULL;
+
+		setsockopt(fds[i], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		setsockopt(fds[i], SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+		if (i == 0 && tls_client_cfg_load(&cfg, f("gw/ca.crt"), f("gw/client.crt"),
+						  f("gw/client.key"), &e) < 0)
+			break;
+		if (i == 2) { /* the next command: a fresh configuration and the kept blob */
+			if (!tls_client_cfg_session_export(cfg, blob, now_wall_ms()) ||
+			    tls_client_cfg_load(&next, f("gw/ca.crt"), f("gw/client.crt"),
+						f("gw/client.key"), &e) < 0 ||
+			    tls_client_cfg_session_import(next, blob, sizeof(blob), now_wall_ms()) < 0) {
+				snprintf(msg + strlen(msg), sizeof(msg) - strlen(msg), "no blob");
+				break;
+			}
+			tls_client_cfg_free(cfg);
+			cfg = next;
+		}
+		if (tls_client_connect_cfg(&c, fds[i], "localhost", cfg, &e) < 0 ||
+		    !client_exchange(c, 100, &e)) {
+			snprintf(msg + strlen(msg), sizeof(msg) - strlen(msg), "%s", e.msg);
+			tls_client_close(c);
+			break;
+		}
+		snprintf(msg + strlen(msg), sizeof(msg) - strlen(msg), "%s%s", i ? "," : "",
+			 tls_client_resumed(c) ? "resumed" : "full");
+		tls_client_close(c);
+		close(fds[i]);
+	}
+	tls_client_cfg_free(cfg);
+	write_full(report, msg, strlen(msg));
+	_exit(0);
+}
+
+TEST(tls_session_resumption)
+{
+	struct err e = ERR_INIT;
+	struct tls_server_cfg *cfg = NULL, *restarted = NULL;
+	struct client_spec s = { NULL, NULL, NULL, "localhost", 100, false };
+	int sv[RESUME_CONNS][2], cfds[RESUME_CONNS], rp[2], status, i;
+	char report[1024];
+	struct result res;
+	pid_t pid;
+	ssize_t n;
+
+	setup();
+	CHECK_INT(tls_server_cfg_load(&cfg, f("gw"), true, &e), 0);
+	CHECK_INT(tls_server_cfg_load(&restarted, f("gw"), true, &e), 0);
+	for (i = 0; i < RESUME_CONNS; i++)
+		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv[i]) < 0)
+			abort();
+	if (!cfg || !restarted || pipe(rp) < 0)
+		abort();
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		for (i = 0; i < RESUME_CONNS; i++) {
+			close(sv[i][0]);
+			cfds[i] = sv[i][1];
+		}
+		close(rp[0]);
+		resume_client(cfds, rp[1]);
+	}
+	close(rp[1]);
+	for (i = 0; i < RESUME_CONNS; i++) {
+		struct tls_server_conn *c = tls_server_conn_new(i == 3 ? restarted : cfg);
+
+		close(sv[i][1]);
+		fcntl(sv[i][0], F_SETFL, fcntl(sv[i][0], F_GETFL) | O_NONBLOCK);
+		memset(&res, 0, sizeof(res));
+		serve(c, sv[i][0], &s, &res);
+		CHECK_INT(res.server_st, TLS_PUMP_CLOSED);
+		CHECK(res.server_got_all);
+		CHECK_STR(res.cn, "openshell-client");
+		CHECK_STR(res.ou, "openshell-user");
+		tls_server_conn_free(c);
+		close(sv[i][0]);
+	}
+	waitpid(pid, &status, 0);
+	n = read_full(rp[0], report, sizeof(report) - 1);
+	report[n > 0 ? n : 0] = '\0';
+	close(rp[0]);
+	CHECK_STR(report, "full,resumed,resumed,full");
+	tls_server_cfg_free(cfg);
+	tls_server_cfg_free(restarted);
+	teardown();
+}
+
+TEST(tls_session_table_and_blob)
+{
+	struct tls_session_cache *c = calloc(1, sizeof(*c));
+	br_ssl_session_parameters p = { 0 }, q = { 0 };
+	unsigned char blob[TLS_SESSION_BLOB_LEN];
+	char cn[TLS_SESSION_NAME_MAX], ou[TLS_SESSION_NAME_MAX];
+	int i;
+
+	p.session_id_len = 32;
+	p.version = BR_TLS12;
+	p.cipher_suite = BR_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256;
+	memset(p.master_secret, 0xab, sizeof(p.master_secret));
+	for (i = 0; i < TLS_SESSION_SLOTS + 1; i++) { /* one more than fits: the oldest goes */
+		memset(p.session_id, 0, sizeof(p.session_id));
+		memcpy(p.session_id, &i, sizeof(i));
+		tls_session_put(c, &p, i ? "cn" : NULL, "ou", 1000 + i);
+	}
+	memset(q.session_id, 0, sizeof(q.session_id));
+	q.session_id_len = 32;
+	i = 0;
+	memcpy(q.session_id, &i, sizeof(i));
+	CHECK(!tls_session_get(c, &q, cn, ou, 2000)); /* evicted */
+	i = 5;
+	memcpy(q.session_id, &i, sizeof(i));
+	CHECK(tls_session_get(c, &q, cn, ou, 2000));
+	CHECK_STR(cn, "cn");
+	CHECK_INT(q.cipher_suite, BR_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256);
+	CHECK_INT(q.master_secret[47], 0xab);
+	CHECK(!tls_session_get(c, &q, cn, ou, 1005 + TLS_SESSION_TTL_MS)); /* expired */
+	CHECK(!tls_session_get(c, &q, cn, ou, 2000));			    /* and wiped */
+	tls_session_clear(c);
+	free(c);
+
+	CHECK_INT(tls_session_encode(&p, 5000, blob), 0);
+	CHECK_INT(tls_session_decode(blob, sizeof(blob), 6000, &q), 0);
+	CHECK(!memcmp(&p, &q, sizeof(p)));
+	CHECK_INT(tls_session_decode(blob, sizeof(blob) - 1, 6000, &q), -1);
+	CHECK_INT(tls_session_decode(blob, sizeof(blob), 5000 + TLS_SESSION_TTL_MS, &q), -1);
+	CHECK_INT(tls_session_decode(blob, sizeof(blob), 4999, &q), -1); /* from the future */
+	blob[0] ^= 1;
+	CHECK_INT(tls_session_decode(blob, sizeof(blob), 6000, &q), -1);
+	blob[0] ^= 1;
+	blob[20] = 33; /* session id length */
+	CHECK_INT(tls_session_decode(blob, sizeof(blob), 6000, &q), -1);
+	p.session_id_len = 0;
+	CHECK_INT(tls_session_encode(&p, 5000, blob), -1);
 }
 
 TEST(tls_configuration_errors)
