@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #define PROVISION_TIMEOUT_S 300
+#define WAIT_READY_STEP_MS 5000 /* how long one answer may wait for the phase to change */
 
 struct create_args {
 	const char *name, *policy, *output, *cpus, *memory;
@@ -150,13 +151,15 @@ static struct json *create_request(const struct create_args *a, struct cli *cli,
 	return req;
 }
 
-/* Polls until Ready (accepted only from the gateway's fresh answer), Error or timeout. */
+/* Until Ready (accepted only from the gateway's fresh answer), Error or timeout. The
+ * gateway holds each answer while the sandbox is Provisioning (?wait=), so this does not
+ * poll; a gateway that answers at once anyway (an older one) is asked again after 5 ms. */
 static int wait_ready(struct cli *cli, const struct gw_target *t, const char *name, struct err *e)
 {
 	int64_t start = now_mono_ms(), deadline = start + PROVISION_TIMEOUT_S * 1000LL;
-	char path[128];
+	char path[160];
 
-	snprintf(path, sizeof(path), "/v1/sandboxes/%s", name);
+	snprintf(path, sizeof(path), "/v1/sandboxes/%s?wait=%d", name, WAIT_READY_STEP_MS);
 	for (;;) {
 		struct client_resp r;
 		const char *phase;
@@ -363,7 +366,7 @@ static void remember(const struct gw_target *t, const char *name)
 		return;
 	snprintf(path, sizeof(path), "%s/last_sandbox", dir);
 	snprintf(text, sizeof(text), "default\n%s", name);
-	write_file_atomic(path, text, strlen(text), 0600, &e);
+	write_file_replace(path, text, strlen(text), 0600, &e);
 }
 
 static int delete_one(struct cli *cli, const struct gw_target *t, const char *name, FILE *f,

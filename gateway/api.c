@@ -11,6 +11,7 @@
 #include "lib/log.h"
 #include "lib/util.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -178,14 +179,46 @@ static int sandbox_list(struct gw *gw, const char *arg, const struct json *in, s
 	return 0;
 }
 
+int api_query_int(const char *query, const char *key, int64_t min, int64_t max, int64_t *out,
+		  struct err *e)
+{
+	size_t klen = strlen(key);
+	const char *p = query;
+
+	while (p && *p) {
+		const char *end = p + strcspn(p, "&");
+
+		if ((size_t)(end - p) > klen && !strncmp(p, key, klen) && p[klen] == '=') {
+			char num[24];
+
+			snprintf(num, sizeof(num), "%.*s", (int)(end - p - (ptrdiff_t)klen - 1),
+				 p + klen + 1);
+			if (parse_i64(num, min, max, out) < 0)
+				return err_set(e, ERR_INVALID, 0, "invalid %s '%s'", key, num);
+		}
+		p = *end ? end + 1 : end;
+	}
+	return 0;
+}
+
+/* ?wait=MS: while the sandbox is Provisioning, the answer waits (at most MS, at most 30 s)
+ * for its supervisor to report, so that clients need not poll. */
 static int sandbox_get(struct gw *gw, const char *arg, const struct json *in, struct json **out,
 		       struct err *e)
 {
 	struct sandbox sb;
+	int64_t wait_ms = 0;
 
 	(void)in;
-	if (sandboxes_get(gw, arg, &sb, e) < 0)
+	if (api_query_int(gw->query, "wait", 0, SANDBOX_WAIT_MAX_MS, &wait_ms, e) < 0 ||
+	    sandboxes_get(gw, arg, &sb, e) < 0)
 		return -1;
+	if (wait_ms > 0 && !gw->park_expired && !strcmp(sb.phase, "Provisioning") &&
+	    sandbox_dir(gw, &sb, gw->park_dir, sizeof(gw->park_dir)) == 0) {
+		gw->park_ms = wait_ms;
+		sandbox_release(&sb);
+		return API_PARKED;
+	}
 	*out = sandbox_json(&sb);
 	sandbox_release(&sb);
 	return 0;
@@ -327,10 +360,17 @@ void api_handle(struct gw *gw, const struct http_msg *req, const struct buf *bod
 		set_error(resp, &e);
 		return;
 	}
-	if (match->fn(gw, arg, in, &out, &e) < 0)
-		set_error(resp, &e);
-	else
+	gw->park_dir[0] = '\0';
+	switch (match->fn(gw, arg, in, &out, &e)) {
+	case API_PARKED:
+		resp->status = 0;
+		break;
+	case 0:
 		set_json(resp, match->status, out);
+		break;
+	default:
+		set_error(resp, &e);
+	}
 	json_free(in);
 	json_free(out);
 }

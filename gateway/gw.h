@@ -3,6 +3,7 @@
 #ifndef OS_GW_H
 #define OS_GW_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -17,6 +18,7 @@ struct tls_server_cfg;
 #define GW_IDLE_TIMEOUT_MS 30000  /* a connection with no complete request for this long */
 #define GW_HANDSHAKE_TIMEOUT_MS 10000
 #define GW_HEALTH_INTERVAL_MS 30000
+#define SANDBOX_WAIT_MAX_MS 30000 /* the longest GET /v1/sandboxes/{name}?wait= */
 
 struct gw {
 	const struct gw_config *cfg;
@@ -31,6 +33,10 @@ struct gw {
 	char endpoint[256];         /* how clients reach it: https://127.0.0.1:8080 */
 	volatile bool stopping;
 	const char *query;          /* the current request's query string ("" when none) */
+	int inotify_fd;             /* wakes requests that wait for a sandbox (api.h) */
+	char park_dir[PATH_MAX];    /* set by a handler that cannot answer yet */
+	int64_t park_ms;            /* ... and how long the request may wait */
+	bool park_expired;          /* the waiting request's time is up: answer now */
 };
 
 #endif

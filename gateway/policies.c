@@ -221,28 +221,6 @@ static struct json *get_rev(struct gw *gw, const struct sandbox *sb, int64_t rev
 	return o;
 }
 
-static int query_int(const char *query, const char *key, int64_t min, int64_t max, int64_t *out,
-		     struct err *e)
-{
-	size_t klen = strlen(key);
-	const char *p = query;
-
-	while (p && *p) {
-		const char *end = p + strcspn(p, "&");
-
-		if ((size_t)(end - p) > klen && !strncmp(p, key, klen) && p[klen] == '=') {
-			char num[24];
-
-			snprintf(num, sizeof(num), "%.*s", (int)(end - p - (ptrdiff_t)klen - 1),
-				 p + klen + 1);
-			if (parse_i64(num, min, max, out) < 0)
-				return err_set(e, ERR_INVALID, 0, "invalid %s '%s'", key, num);
-		}
-		p = *end ? end + 1 : end;
-	}
-	return 0;
-}
-
 static int open_sandbox(struct gw *gw, const char *name, struct sandbox *sb, struct err *e)
 {
 	if (sandboxes_get(gw, name, sb, e) < 0)
@@ -258,7 +236,7 @@ int policies_get(struct gw *gw, const char *name, const char *query, struct json
 	int64_t rev = 0;
 	int ret = -1;
 
-	if (query_int(query, "rev", 0, INT64_MAX, &rev, e) < 0 || open_sandbox(gw, name, &sb, e) < 0)
+	if (api_query_int(query, "rev", 0, INT64_MAX, &rev, e) < 0 || open_sandbox(gw, name, &sb, e) < 0)
 		return -1;
 	*out = get_rev(gw, &sb, rev, e);
 	if (*out) {
@@ -277,7 +255,7 @@ int policies_list(struct gw *gw, const char *name, const char *query, struct jso
 	struct json *arr;
 	int64_t limit = 20;
 
-	if (query_int(query, "limit", 1, 1000, &limit, e) < 0 || open_sandbox(gw, name, &sb, e) < 0)
+	if (api_query_int(query, "limit", 1, 1000, &limit, e) < 0 || open_sandbox(gw, name, &sb, e) < 0)
 		return -1;
 	if (sqlite3_prepare_v2(store_db(gw->store),
 			       "SELECT " REV_COLUMNS " FROM policy_revisions WHERE sandbox_id = ?1"

@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -23,6 +24,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -145,18 +147,26 @@ static int load(struct gw *gw, const char *name, struct sandbox *out, struct err
 	return rc == SQLITE_ROW ? 0 : db_err(gw, e, "cannot read sandbox");
 }
 
-/* CAS on rev: phase, exit code, reason, supervisor pid. */
+/*
+ * CAS on rev: phase, exit code, reason, supervisor pid. Not flushed to disk on its own:
+ * after a power loss these are derived again from the status files and the supervisors
+ * (all gone then), while the row's creation and removal are durable commits.
+ */
 static int save_state(struct gw *gw, struct sandbox *sb, struct err *e)
 {
 	sqlite3_stmt *q = NULL;
 	int ret = -1;
 
+	if (store_set_durable(gw->store, false, e) < 0)
+		return -1;
 	if (sqlite3_prepare_v2(store_db(gw->store),
 			       "UPDATE sandboxes SET phase = ?1, exit_code = ?2, reason = ?3,"
 			       " supervisor_pid = ?4, updated_ms = ?5, rev = rev + 1"
 			       " WHERE id = ?6 AND rev = ?7",
-			       -1, &q, NULL) != SQLITE_OK)
-		return db_err(gw, e, "cannot update sandbox");
+			       -1, &q, NULL) != SQLITE_OK) {
+		db_err(gw, e, "cannot update sandbox");
+		goto out;
+	}
 	sqlite3_bind_text(q, 1, sb->phase, -1, SQLITE_STATIC);
 	if (sb->has_exit)
 		sqlite3_bind_int(q, 2, sb->exit_code);
@@ -174,6 +184,10 @@ static int save_state(struct gw *gw, struct sandbox *sb, struct err *e)
 	else
 		ret = 0, sb->rev++;
 	sqlite3_finalize(q);
+out:
+	/* everything else commits durably; this failure is reported when nothing else was */
+	if (store_set_durable(gw->store, true, ret < 0 ? &(struct err){ 0 } : e) < 0)
+		ret = -1;
 	return ret;
 }
 
@@ -210,6 +224,30 @@ static bool supervisor_alive(const struct sandbox *sb)
 			cmdline[i] = ' ';
 	cmdline[n] = '\0';
 	return strstr(cmdline, "supervise") && strstr(cmdline, sb->id);
+}
+
+/*
+ * Waits at most timeout_ms for the supervisor to exit; true when it is gone. It is not our
+ * child (double fork), so its pidfd says when it exits; the pidfd is taken before the
+ * identity check so that a recycled pid cannot be waited for instead.
+ */
+static bool supervisor_wait_exit(const struct sandbox *sb, int timeout_ms)
+{
+	int64_t deadline = now_mono_ms() + timeout_ms;
+	int pfd = sb->supervisor_pid > 0 ? (int)syscall(SYS_pidfd_open, (pid_t)sb->supervisor_pid, 0)
+					 : -1;
+	bool gone;
+
+	while (!(gone = !supervisor_alive(sb)) && now_mono_ms() < deadline) {
+		struct pollfd p = { pfd, POLLIN, 0 };
+		int64_t left = deadline - now_mono_ms();
+
+		if (pfd < 0 || poll(&p, 1, left > 0 ? (int)left : 0) < 0)
+			usleep(10000); /* no pidfd (kernel < 5.3) or EINTR: look again soon */
+	}
+	if (pfd >= 0)
+		close(pfd);
+	return gone;
 }
 
 /* Derives the phase from the supervisor's status file and liveness. */
@@ -407,10 +445,41 @@ static int insert(struct gw *gw, struct sandbox *sb, const char *spec, struct er
 }
 
 /* Double fork: the supervisor is nobody's child here and survives a gateway restart. */
+/* In the supervisor-to-be after the double fork: stdio, then our own binary. On failure
+ * the errno goes up the pipe (which exec closes on success). */
+static __attribute__((noreturn)) void exec_supervisor(struct gw *gw, int report, char **argv,
+						      const char *log)
+{
+	pid_t self = getpid();
+	int fd, err;
+
+	if (write(report, &self, sizeof(self)) != (ssize_t)sizeof(self))
+		_exit(127);
+	fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	if (fd < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
+		goto fail;
+	fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || dup2(fd, 0) < 0)
+		goto fail;
+	fexecve(gw->self_exe_fd, argv, environ);
+fail:
+	err = errno;
+	if (write(report, &err, sizeof(err)) < 0)
+		_exit(127);
+	_exit(127);
+}
+
+/*
+ * Double fork (the supervisor outlives the gateway and is not its child), and return only
+ * once the supervisor runs our binary: until then its /proc entry is a copy of the
+ * gateway, which the liveness check would take for a dead supervisor.
+ */
 static int spawn_supervisor(struct gw *gw, struct sandbox *sb, const char *dir, struct err *e)
 {
 	char sock[PATH_MAX], log[PATH_MAX + 32];
-	int pfd[2], fd;
+	char *argv[] = { "openshell", "supervise", "--dir", (char *)dir, "--socket", sock,
+			 "--id", sb->id, NULL };
+	int pfd[2], exec_err = 0;
 	pid_t pid, grand = 0;
 
 	if (sandbox_socket_path(gw, sb, sock, sizeof(sock)) < 0)
@@ -425,35 +494,32 @@ static int spawn_supervisor(struct gw *gw, struct sandbox *sb, const char *dir, 
 		return err_sys(e, ERR_RUNTIME, "cannot start the supervisor");
 	}
 	if (pid == 0) {
-		char *argv[] = { "openshell", "supervise", "--dir", (char *)dir, "--socket", sock,
-				 "--id", sb->id, NULL };
 		sigset_t none;
 
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL); /* the gateway blocks signals for signalfd */
 		setsid();
 		grand = fork();
-		if (grand != 0) {
+		if (grand == 0)
+			exec_supervisor(gw, pfd[1], argv, log);
+		if (grand < 0) {
+			grand = -errno;
 			if (write(pfd[1], &grand, sizeof(grand)) < 0)
 				_exit(1);
-			_exit(0);
 		}
-		fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-		if (fd < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
-			_exit(127);
-		fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-		if (fd < 0 || dup2(fd, 0) < 0)
-			_exit(127);
-		fexecve(gw->self_exe_fd, argv, environ);
-		_exit(127);
+		_exit(0);
 	}
 	close(pfd[1]);
 	waitpid(pid, NULL, 0);
-	if (read(pfd[0], &grand, sizeof(grand)) != (ssize_t)sizeof(grand))
+	/* the supervisor's pid, then EOF when its exec closed the pipe, or the exec's errno */
+	if (read_full(pfd[0], &grand, sizeof(grand)) != (ssize_t)sizeof(grand))
 		grand = 0;
+	if (grand > 0 && read_full(pfd[0], &exec_err, sizeof(exec_err)) != (ssize_t)sizeof(exec_err))
+		exec_err = 0;
 	close(pfd[0]);
-	if (!grand)
-		return err_set(e, ERR_RUNTIME, 0, "cannot start the supervisor");
+	if (grand <= 0 || exec_err)
+		return err_set(e, ERR_RUNTIME, grand < 0 ? -grand : exec_err,
+			       "cannot start the supervisor");
 	sb->supervisor_pid = grand;
 	return 0;
 }
@@ -551,7 +617,6 @@ int sandboxes_delete(struct gw *gw, const char *name, struct err *e)
 {
 	struct sandbox sb;
 	char dir[PATH_MAX], sock[PATH_MAX];
-	int64_t deadline;
 	int ret = -1;
 
 	if (load(gw, name, &sb, e) < 0)
@@ -561,12 +626,10 @@ int sandboxes_delete(struct gw *gw, const char *name, struct err *e)
 		goto out;
 	if (supervisor_alive(&sb)) {
 		kill((pid_t)sb.supervisor_pid, SIGTERM);
-		for (deadline = now_mono_ms() + 5000; supervisor_alive(&sb) && now_mono_ms() < deadline;)
-			usleep(20000);
-		if (supervisor_alive(&sb))
+		if (!supervisor_wait_exit(&sb, 5000))
 			kill((pid_t)sb.supervisor_pid, SIGKILL);
-		while (supervisor_alive(&sb))
-			usleep(10000);
+		while (!supervisor_wait_exit(&sb, 1000))
+			;
 	}
 	{
 		struct cgroup cg;
@@ -862,8 +925,6 @@ int sandboxes_logs(struct gw *gw, const char *name, const char *query, struct js
 /* A running sandbox stops (processes gone, record and /sandbox kept) and stays stopped. */
 int sandboxes_stop(struct gw *gw, const char *name, struct sandbox *out, struct err *e)
 {
-	int64_t deadline = now_mono_ms() + 5000;
-
 	if (sandboxes_get(gw, name, out, e) < 0)
 		return -1;
 	if (!strcmp(out->phase, "Stopped"))
@@ -873,9 +934,7 @@ int sandboxes_stop(struct gw *gw, const char *name, struct sandbox *out, struct 
 			       name, out->phase);
 	if (supervisor_alive(out))
 		kill((pid_t)out->supervisor_pid, SIGTERM);
-	while (supervisor_alive(out) && now_mono_ms() < deadline)
-		usleep(10000);
-	if (supervisor_alive(out))
+	if (!supervisor_wait_exit(out, 5000))
 		kill((pid_t)out->supervisor_pid, SIGKILL);
 	snprintf(out->phase, sizeof(out->phase), "Stopped");
 	out->reason[0] = '\0';

@@ -29,11 +29,15 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/inotify.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-enum { EV_LISTEN = -1, EV_SIGNAL = -2 };
+enum { EV_LISTEN = -1, EV_SIGNAL = -2, EV_INOTIFY = -3 };
+
+/* A waiting request (api.h) is asked again at least this often, even without an event. */
+#define PARK_RECHECK_MS 100
 
 /* Relay back-pressure: a side whose bytes wait beyond this is not read until they drain. */
 #define RELAY_BUF_MAX (4u << 20)
@@ -57,12 +61,49 @@ struct conn {
 	struct buf body;             /* the current request's body */
 	struct buf out;              /* application bytes not yet handed to the socket/TLS */
 	bool close_after_write, peer_closed, established;
+	bool parked;                 /* the current request waits (api.h API_PARKED) */
+	int park_wd;                 /* its inotify watch, or -1 */
+	int64_t park_until_ms, park_recheck_ms;
 	int64_t deadline_ms;
 	char peer[64];
 	struct conn *prev, *next;
 };
 
 static struct conn *conns, *dead;
+
+/* Ends c's wait; its watch goes when no other waiting request shares it. */
+static void unpark(struct gw *gw, struct conn *c)
+{
+	struct conn *o;
+
+	if (!c->parked)
+		return;
+	c->parked = false;
+	if (c->park_wd < 0)
+		return;
+	for (o = conns; o; o = o->next)
+		if (o != c && o->parked && o->park_wd == c->park_wd)
+			break;
+	if (!o)
+		inotify_rm_watch(gw->inotify_fd, c->park_wd); /* EINVAL once the dir is gone */
+	c->park_wd = -1;
+}
+
+/* The handler could not answer yet: watch what it waits for, until when it may wait. */
+static void park(struct gw *gw, struct conn *c)
+{
+	int64_t now = now_mono_ms();
+
+	if (!c->parked) {
+		c->parked = true;
+		c->park_until_ms = now + gw->park_ms;
+		c->park_wd = inotify_add_watch(gw->inotify_fd, gw->park_dir,
+					       IN_MOVED_TO | IN_CLOSE_WRITE | IN_DELETE_SELF);
+		/* without a watch the periodic recheck still answers */
+		c->deadline_ms = c->park_until_ms + GW_IDLE_TIMEOUT_MS;
+	}
+	c->park_recheck_ms = now + PARK_RECHECK_MS;
+}
 
 /* Closes c now; the memory goes after the current batch of events, which may still name
  * c (its client socket and its relay socket can both be in one epoll_wait result). */
@@ -81,6 +122,7 @@ static void conn_free(struct gw *gw, struct conn *c)
 		close(c->relay_fd);
 	}
 	buf_release(&c->to_relay);
+	unpark(gw, c);
 	gw->nconns--;
 	c->fd = -1;
 	c->next = dead;
@@ -144,6 +186,7 @@ static void accept_all(struct gw *gw)
 		c = xcalloc(1, sizeof(*c));
 		c->fd = fd;
 		c->relay_fd = -1;
+		c->park_wd = -1;
 		c->ep_client = (struct endpoint){ false, c };
 		c->ep_relay = (struct endpoint){ true, c };
 		buf_init(&c->to_relay);
@@ -166,13 +209,21 @@ static void accept_all(struct gw *gw)
 	}
 }
 
-static void respond(struct gw *gw, struct conn *c)
+/* Answers the current request; false when it waits (parked) instead. */
+static bool respond(struct gw *gw, struct conn *c)
 {
 	struct api_resp r = { 0, BUF_INIT };
 	struct err e = ERR_INIT;
 	char len[24];
 
+	gw->park_expired = c->parked && (now_mono_ms() >= c->park_until_ms || gw->stopping);
 	api_handle(gw, &c->parser.msg, &c->body, &r);
+	if (r.status == 0) {
+		buf_release(&r.body);
+		park(gw, c);
+		return false;
+	}
+	unpark(gw, c);
 	snprintf(len, sizeof(len), "%zu", r.body.len);
 	http_write_status_line(&c->out, r.status, NULL, &e);
 	http_write_header(&c->out, "Content-Type", "application/json", &e);
@@ -186,6 +237,15 @@ static void respond(struct gw *gw, struct conn *c)
 	log_debug("api", "request", "method", c->parser.msg.method, "path", c->parser.msg.target,
 		  "peer", c->peer, NULL);
 	buf_release(&r.body);
+	return true;
+}
+
+/* After an answer: ready for the connection's next request. */
+static void next_request(struct conn *c)
+{
+	http_parser_reset(&c->parser);
+	buf_reset(&c->body);
+	c->deadline_ms = now_mono_ms() + GW_IDLE_TIMEOUT_MS;
 }
 
 static void respond_error(struct conn *c, int status, const char *why)
@@ -235,6 +295,11 @@ static void process_input(struct gw *gw, struct conn *c)
 {
 	struct err e = ERR_INIT;
 
+	if (c->parked) { /* requests are answered in order: the waiting one first */
+		if (!respond(gw, c))
+			return;
+		next_request(c);
+	}
 	while (c->in.len && !c->close_after_write) {
 		size_t used = 0;
 		int r = http_parse_message(&c->parser, c->in.p, c->in.len, &used, &c->body, &e);
@@ -251,10 +316,9 @@ static void process_input(struct gw *gw, struct conn *c)
 			start_relay(gw, c);
 			return;
 		}
-		respond(gw, c);
-		http_parser_reset(&c->parser);
-		buf_reset(&c->body);
-		c->deadline_ms = now_mono_ms() + GW_IDLE_TIMEOUT_MS;
+		if (!respond(gw, c))
+			return;
+		next_request(c);
 	}
 }
 
@@ -458,6 +522,47 @@ static void endpoint_event(struct gw *gw, struct endpoint *ep)
 		conn_event(gw, ep->c);
 }
 
+/* Asks the waiting requests again: all of them after an inotify event (woken), else
+ * those whose time is up or whose periodic recheck is due. */
+static void wake_parked(struct gw *gw, bool woken)
+{
+	int64_t now = now_mono_ms();
+	struct conn *c, *next;
+
+	for (c = conns; c; c = next) {
+		next = c->next;
+		if (c->parked && (woken || now >= c->park_until_ms || now >= c->park_recheck_ms))
+			conn_event(gw, c);
+	}
+}
+
+static bool drain_inotify(struct gw *gw)
+{
+	char ev[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	bool any = false;
+
+	while (read(gw->inotify_fd, ev, sizeof(ev)) > 0)
+		any = true;
+	return any;
+}
+
+/* epoll_wait's timeout: shorter while requests wait. */
+static int loop_timeout(void)
+{
+	int64_t now = now_mono_ms(), t = 1000;
+	const struct conn *c;
+
+	for (c = conns; c; c = c->next) {
+		if (!c->parked)
+			continue;
+		if (c->park_recheck_ms - now < t)
+			t = c->park_recheck_ms - now;
+		if (c->park_until_ms - now < t)
+			t = c->park_until_ms - now;
+	}
+	return t < 0 ? 0 : (int)t;
+}
+
 static void expire(struct gw *gw)
 {
 	int64_t now = now_mono_ms();
@@ -494,6 +599,13 @@ static int setup_loop(struct gw *gw, struct err *e)
 	ev.data.u64 = (uint64_t)(int64_t)EV_SIGNAL;
 	if (epoll_ctl(gw->epoll_fd, EPOLL_CTL_ADD, gw->signal_fd, &ev) < 0)
 		return err_sys(e, ERR_RUNTIME, "cannot watch signals");
+	gw->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	ev.data.u64 = (uint64_t)(int64_t)EV_INOTIFY;
+	/* without inotify, waiting requests are answered by their periodic recheck */
+	if (gw->inotify_fd >= 0 && epoll_ctl(gw->epoll_fd, EPOLL_CTL_ADD, gw->inotify_fd, &ev) < 0) {
+		close(gw->inotify_fd);
+		gw->inotify_fd = -1;
+	}
 	return 0;
 }
 
@@ -531,7 +643,8 @@ int gw_serve(struct gw *gw, struct err *e)
 	if (setup_loop(gw, e) < 0)
 		return -1;
 	while (!gw->stopping) {
-		int n = epoll_wait(gw->epoll_fd, evs, 64, 1000), i;
+		int n = epoll_wait(gw->epoll_fd, evs, 64, loop_timeout()), i;
+		bool woken = false;
 
 		if (n < 0 && errno != EINTR)
 			return err_sys(e, ERR_RUNTIME, "event loop failed");
@@ -542,9 +655,12 @@ int gw_serve(struct gw *gw, struct err *e)
 				accept_all(gw);
 			else if (tag == EV_SIGNAL)
 				handle_signal(gw);
+			else if (tag == EV_INOTIFY)
+				woken |= drain_inotify(gw);
 			else
 				endpoint_event(gw, evs[i].data.ptr);
 		}
+		wake_parked(gw, woken);
 		reap_dead();
 		expire(gw);
 		reap_dead();
@@ -555,5 +671,7 @@ int gw_serve(struct gw *gw, struct err *e)
 	reap_dead();
 	close(gw->epoll_fd);
 	close(gw->signal_fd);
+	if (gw->inotify_fd >= 0)
+		close(gw->inotify_fd);
 	return 0;
 }

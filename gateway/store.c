@@ -87,6 +87,11 @@ int store_commit(struct store *st, struct err *e)
 	return store_exec(st, "COMMIT", e);
 }
 
+int store_set_durable(struct store *st, bool durable, struct err *e)
+{
+	return store_exec(st, durable ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL", e);
+}
+
 void store_rollback(struct store *st)
 {
 	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);

@@ -45,6 +45,12 @@ struct sqlite3 *store_db(struct store *st);
 int store_exec(struct store *st, const char *sql, struct err *e);
 int store_begin(struct store *st, struct err *e);
 int store_commit(struct store *st, struct err *e);
+/*
+ * Commits made while not durable are not flushed on their own (WAL, synchronous=NORMAL):
+ * still atomic and in order, but a power loss may undo the last of them. The next durable
+ * commit flushes them too. For state that is derived again from the running system.
+ */
+int store_set_durable(struct store *st, bool durable, struct err *e);
 void store_rollback(struct store *st);
 
 #endif

@@ -201,7 +201,7 @@ static void session_keep(void)
 	/* best effort: without the file the next command makes a full handshake */
 	if (tls_cache.session_path[0] &&
 	    tls_client_cfg_session_export(tls_cache.cfg, blob, now_wall_ms()))
-		write_file_atomic(tls_cache.session_path, blob, sizeof(blob), 0600, &e);
+		write_file_replace(tls_cache.session_path, blob, sizeof(blob), 0600, &e);
 	explicit_bzero(blob, sizeof(blob));
 }
 

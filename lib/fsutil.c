@@ -94,7 +94,8 @@ int fsync_dir_of(const char *path)
 	return r;
 }
 
-int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode, struct err *e)
+static int write_file_renamed(const char *path, const void *data, size_t len, mode_t mode,
+			      bool durable, struct err *e)
 {
 	char tmp[PATH_MAX];
 	int fd = -1, ret = -1;
@@ -104,7 +105,7 @@ int write_file_atomic(const char *path, const void *data, size_t len, mode_t mod
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
 	if (fd < 0)
 		return err_sys(e, ERR_RUNTIME, "cannot create '%s'", tmp);
-	if (fchmod(fd, mode) < 0 || write_full(fd, data, len) < 0 || fsync(fd) < 0) {
+	if (fchmod(fd, mode) < 0 || write_full(fd, data, len) < 0 || (durable && fsync(fd) < 0)) {
 		err_sys(e, ERR_RUNTIME, "cannot write '%s'", tmp);
 		goto out;
 	}
@@ -118,7 +119,7 @@ int write_file_atomic(const char *path, const void *data, size_t len, mode_t mod
 		err_sys(e, ERR_RUNTIME, "cannot replace '%s'", path);
 		goto out;
 	}
-	if (fsync_dir_of(path) < 0) {
+	if (durable && fsync_dir_of(path) < 0) {
 		err_sys(e, ERR_RUNTIME, "cannot sync the directory of '%s'", path);
 		goto out;
 	}
@@ -129,6 +130,16 @@ out:
 	if (ret < 0)
 		unlink(tmp);
 	return ret;
+}
+
+int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode, struct err *e)
+{
+	return write_file_renamed(path, data, len, mode, true, e);
+}
+
+int write_file_replace(const char *path, const void *data, size_t len, mode_t mode, struct err *e)
+{
+	return write_file_renamed(path, data, len, mode, false, e);
 }
 
 static int remove_at(int parent, const char *name, dev_t dev, struct err *e)

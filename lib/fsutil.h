@@ -19,6 +19,10 @@ int mkdir_p(const char *path, mode_t mode, struct err *e);
 int read_file(const char *path, size_t max, struct buf *out, struct err *e);
 /* Writes path atomically with mode (temp in the same dir, fsync, rename, fsync dir). */
 int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode, struct err *e);
+/* The same rename without the fsyncs, for runtime state that means nothing after a power
+ * loss (a supervisor's status, a cache): readers still see the old or the new content
+ * whole, and a write costs no disk flush. */
+int write_file_replace(const char *path, const void *data, size_t len, mode_t mode, struct err *e);
 /* fsync of the directory that holds path (after a rename into it). */
 int fsync_dir_of(const char *path);
 /* rm -rf that never follows symlinks and stays on one file system. Missing path is fine. */

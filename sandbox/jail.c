@@ -581,17 +581,43 @@ static int read_report(int fd, int *proxy_fd, struct err *e)
 	return err_set(e, ERR_RUNTIME, 0, "%s", msg);
 }
 
-/* The sandbox must not keep the supervisor's descriptors: the write end of the main
- * process's stdin would keep it from ever seeing EOF, and the rest is not its business. */
-static void close_other_fds(const struct jail_spec *s, int keep1, int keep2, int keep3)
+/* close_range(2), or one close per descriptor on kernels before 5.9. */
+static void close_fd_range(unsigned lo, unsigned hi)
 {
 	struct rlimit rl;
-	int fd, max = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 65536 ? (int)rl.rlim_cur : 65536;
+	unsigned fd, max;
 
-	for (fd = 3; fd < max; fd++)
-		if (fd != keep1 && fd != keep2 && fd != keep3 && fd != s->stdio[0] &&
-		    fd != s->stdio[1] && fd != s->stdio[2])
-			close(fd);
+	if (lo > hi || syscall(SYS_close_range, lo, hi, 0) == 0)
+		return;
+	max = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 65536 ? (unsigned)rl.rlim_cur
+									 : 65536;
+	for (fd = lo; fd <= hi && fd < max; fd++)
+		close((int)fd);
+}
+
+/* The sandbox must not keep the supervisor's descriptors: the write end of the main
+ * process's stdin would keep it from ever seeing EOF, and the rest is not its business.
+ * Everything from 3 up goes except the kept ones (-1 keeps nothing). */
+static void close_other_fds(const struct jail_spec *s, int keep1, int keep2, int keep3)
+{
+	int keep[6] = { keep1, keep2, keep3, s->stdio[0], s->stdio[1], s->stdio[2] };
+	unsigned from = 3;
+	size_t i, j;
+
+	for (i = 1; i < ARRAY_SIZE(keep); i++) /* insertion sort: six entries */
+		for (j = i; j > 0 && keep[j - 1] > keep[j]; j--) {
+			int t = keep[j];
+
+			keep[j] = keep[j - 1];
+			keep[j - 1] = t;
+		}
+	for (i = 0; i < ARRAY_SIZE(keep); i++) {
+		if (keep[i] < (int)from)
+			continue;
+		close_fd_range(from, (unsigned)keep[i] - 1);
+		from = (unsigned)keep[i] + 1;
+	}
+	close_fd_range(from, ~0U);
 }
 
 int jail_spawn(const struct jail_spec *s, pid_t *init_pid, int *proxy_fd, int *ctl_fd,

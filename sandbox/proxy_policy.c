@@ -102,7 +102,7 @@ static void write_status(struct proxy *px, const char *hash, const char *what)
 	if (!px->cfg->status_path)
 		return;
 	buf_addf(&b, "%s %s\n", hash, what);
-	if (write_file_atomic(px->cfg->status_path, b.p, b.len, 0600, &e) < 0)
+	if (write_file_replace(px->cfg->status_path, b.p, b.len, 0600, &e) < 0)
 		log_warn("proxy", "cannot record the policy status", "error", e.msg, NULL);
 	buf_release(&b);
 }

@@ -110,7 +110,7 @@ static int set_status(struct sup *s, const char *text)
 {
 	struct err e = ERR_INIT;
 
-	return write_file_atomic(s->status_path, text, strlen(text), 0600, &e);
+	return write_file_replace(s->status_path, text, strlen(text), 0600, &e);
 }
 
 /* ---- the jail's specification ------------------------------------------------------------ */

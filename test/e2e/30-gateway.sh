@@ -144,7 +144,10 @@ import socket, time
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(('127.0.0.1', $PORT)); s.listen(1); time.sleep(60)" &
 	holder=$!
-	sleep 0.5
+	for _ in $(seq 100); do # python3 may start slowly on a busy machine
+		grep -qi ":$(printf '%04X' "$PORT") 00000000:0000 0A" /proc/net/tcp && break
+		sleep 0.1
+	done
 	run openshell gateway start --name t --port "$PORT"
 	expect_rc 1
 	expect_err "cannot listen on 127.0.0.1 port $PORT"
@@ -273,4 +276,39 @@ t_doctor_logs_show_gateway_log() {
 	run openshell doctor logs --name t --lines 1
 	expect_out "gateway stopped"
 	expect_no_out "gateway started"
+}
+
+# GET /v1/sandboxes/{name}?wait=MS holds its answer while the sandbox is Provisioning, so a
+# client sees Ready (or Error) without polling; it answers at once otherwise.
+t_sandbox_get_waits_while_provisioning() {
+	need_cmd curl
+	gw_start
+	m=$(CONF)/gateways/t/mtls
+	api() {
+		curl -sS --max-time 25 --cacert "$m/ca.crt" --cert "$m/tls.crt" --key "$m/tls.key" \
+			"https://localhost:$PORT$1" "${@:2}"
+	}
+	# the GET follows the POST on the same connection, well before the supervisor is up
+	for n in 1 2 3; do
+		run api /v1/sandboxes -X POST -H 'Content-Type: application/json' \
+			-d '{"name":"w'$n'","command":["sleep","600"]}' \
+			--next --cacert "$m/ca.crt" --cert "$m/tls.crt" --key "$m/tls.key" \
+			"https://localhost:$PORT/v1/sandboxes/w$n?wait=20000"
+		expect_rc 0
+		expect_out '"phase":"Provisioning"' # the POST's answer
+		[ "$(grep -o '"phase":"[A-Za-z]*"' "$T/.out" | tail -n 1)" = '"phase":"Ready"' ] ||
+			fail "GET ?wait answered before the sandbox was ready: $(cat "$T/.out")"
+	done
+	run api "/v1/sandboxes/w1?wait=20000" # Ready: no wait at all (curl's limit is 25 s)
+	expect_rc 0
+	expect_out '"phase":"Ready"'
+	run api "/v1/sandboxes/w1?wait=soon"
+	expect_out '"message":"invalid wait '"'soon'"'"'
+	run api "/v1/sandboxes/w1?wait=30001"
+	expect_out '"error":"invalid_argument"'
+	run api "/v1/sandboxes/nothere?wait=1000"
+	expect_out '"error":"not_found"'
+	run openshell sandbox delete w1 w2 w3
+	expect_rc 0
+	gw_stop
 }
