@@ -38,6 +38,8 @@ enum { EV_LISTEN = -1, EV_SIGNAL = -2, EV_INOTIFY = -3 };
 
 /* A waiting request (api.h) is asked again at least this often, even without an event. */
 #define PARK_RECHECK_MS 100
+/* What a client may send behind a waiting request before we stop reading it. */
+#define PARKED_INPUT_MAX (1u << 20)
 
 /* Relay back-pressure: a side whose bytes wait beyond this is not read until they drain. */
 #define RELAY_BUF_MAX (4u << 20)
@@ -468,8 +470,11 @@ static int tls_io(struct gw *gw, struct conn *c)
 	return 0;
 }
 
+/* Stop reading the client: its relay is backed up, or it sends on while its request waits. */
 static bool client_input_full(const struct conn *c)
 {
+	if (c->parked)
+		return c->in.len > PARKED_INPUT_MAX;
 	return c->relay_fd >= 0 && c->to_relay.len + c->in.len > RELAY_BUF_MAX;
 }
 

@@ -312,3 +312,34 @@ t_sandbox_get_waits_while_provisioning() {
 	expect_rc 0
 	gw_stop
 }
+
+# The CLI keeps its TLS session (0600) and the next command resumes it; a gateway that was
+# restarted no longer knows it, and the command still works (a full handshake), as it does
+# with a damaged session file. Removing the registration removes the session.
+t_tls_session_is_kept_and_resumed() {
+	gw_start
+	expect_rc 0
+	run openshell -g t status
+	expect_rc 0
+	f=$(CONF)/gateways/t/tls_session
+	expect_file "$f"
+	expect_mode 600 "$f"
+	before=$(od -An -tx1 -j21 -N32 "$f")
+	run openshell -g t status
+	expect_rc 0
+	expect_same "$(od -An -tx1 -j21 -N32 "$f")" "$before" # resumed: the same session id
+	gw_stop
+	run openshell gateway start --name t --port "$PORT"
+	expect_rc 0
+	run openshell -g t status
+	expect_rc 0
+	[ "$(od -An -tx1 -j21 -N32 "$f")" != "$before" ] || fail "a restarted gateway resumed a session"
+	head -c 101 /dev/urandom >"$f"
+	run openshell -g t status
+	expect_rc 0
+	expect_out "Connected"
+	gw_stop
+	run openshell gateway remove t
+	expect_rc 0
+	expect_no_file "$f"
+}
