@@ -332,35 +332,45 @@ int cg_count_procs(const struct cgroup *cg)
 	return signal_procs(cg->path[CG_PIDS], 0);
 }
 
+/* Waits a little longer each time (1, 2, 4 ... 20 ms): dying tasks are usually gone at once. */
+static void backoff(int *ms)
+{
+	struct timespec pause = { 0, (long)*ms * 1000 * 1000 };
+
+	nanosleep(&pause, NULL);
+	*ms = *ms * 2 > 20 ? 20 : *ms * 2;
+}
+
 int cg_kill_all(const struct cgroup *cg, struct err *e)
 {
-	struct timespec pause = { 0, 20 * 1000 * 1000 };
-	int round;
+	int64_t deadline = now_mono_ms() + 5000;
+	int ms = 1;
 
 	if (cg->mode == CG_V2 && write_ctl(cg->path[0], "cgroup.kill", "1", e) < 0)
 		err_clear(e); /* kernels before 5.14: fall back to signalling each process */
 	/* Freezing is not needed: pids only grow by fork, and each round kills the newcomers. */
-	for (round = 0; round < 250; round++) {
-		if (signal_procs(cg->path[CG_PIDS], SIGKILL) == 0)
-			return 0;
-		nanosleep(&pause, NULL);
+	while (signal_procs(cg->path[CG_PIDS], SIGKILL) != 0) {
+		if (now_mono_ms() > deadline)
+			return err_set(e, ERR_RUNTIME, 0, "processes in '%s' did not die within 5 s",
+				       cg->path[CG_PIDS]);
+		backoff(&ms);
 	}
-	return err_set(e, ERR_RUNTIME, 0, "processes in '%s' did not die within 5 s",
-		       cg->path[CG_PIDS]);
+	return 0;
 }
 
 int cg_destroy(const struct cgroup *cg, struct err *e)
 {
-	struct timespec pause = { 0, 10 * 1000 * 1000 };
 	size_t i;
-	int tries;
 
 	for (i = 0; i < CG_NCTL; i++) {
+		int64_t deadline = now_mono_ms() + 1000;
+		int ms = 1;
+
 		if (cg->mode == CG_V2 && i > 0)
 			break;
 		/* a group is busy until its last task has been reaped by its parent */
-		for (tries = 0; rmdir(cg->path[i]) < 0 && errno == EBUSY && tries < 100; tries++)
-			nanosleep(&pause, NULL);
+		while (rmdir(cg->path[i]) < 0 && errno == EBUSY && now_mono_ms() < deadline)
+			backoff(&ms);
 		if (access(cg->path[i], F_OK) == 0)
 			return err_sys(e, ERR_RUNTIME, "cannot remove cgroup '%s'", cg->path[i]);
 	}
