@@ -8,6 +8,7 @@
  */
 #include "procident_int.h"
 #include "procnet.h"
+#include "sockdiag.h"
 #include "util.h"
 #include "xalloc.h"
 
@@ -689,6 +690,28 @@ static int find_owners(struct ident_cache *c, pid_t init_pid, uint64_t ino,
 	return ident_owners_finish(&s, ino, n, e);
 }
 
+/* sock_diag when it answers, else the tcp tables (which give the deny reason). A kernel that
+ * refuses the request (rather than not knowing the socket) is not asked again. */
+static int socket_inode(struct ident_cache *c, pid_t init_pid, const struct sockaddr *peer,
+			const struct sockaddr *local, uint64_t *ino, struct err *e)
+{
+	struct sockdiag_answer a;
+	struct err de = ERR_INIT;
+	int fd = ident_cache_sock_diag(c);
+
+	ident_cache_note_sock_diag(c, false);
+	if (fd >= 0) {
+		if (sockdiag_lookup(fd, peer, local, &a, &de) == 0) {
+			*ino = a.ino;
+			ident_cache_note_sock_diag(c, true);
+			return 0;
+		}
+		if (de.code == ERR_RUNTIME)
+			ident_cache_forget_sock_diag(c);
+	}
+	return ident_socket_inode(init_pid, peer, local, ino, e);
+}
+
 int ident_lookup(struct ident_cache *c, pid_t init_pid, int conn_fd, const struct ident_writable *w,
 		 struct ident *out, struct err *e)
 {
@@ -705,8 +728,8 @@ int ident_lookup(struct ident_cache *c, pid_t init_pid, int conn_fd, const struc
 	    getsockname(conn_fd, (struct sockaddr *)&local, &llen) < 0)
 		return err_set(e, ERR_RUNTIME, 0, "failed to resolve peer binary: %s",
 			       strerror(errno));
-	if (ident_socket_inode(init_pid, (struct sockaddr *)&peer, (struct sockaddr *)&local, &ino,
-			       e) < 0 ||
+	if (socket_inode(c, init_pid, (struct sockaddr *)&peer, (struct sockaddr *)&local, &ino,
+			 e) < 0 ||
 	    find_owners(c, init_pid, ino, owners, &n, e) < 0)
 		return -1;
 	return identify_owners(c, init_pid, owners, n, w, out, e);

@@ -30,6 +30,8 @@ int write_full(int fd, const void *p, size_t n);
 /* Milliseconds on CLOCK_MONOTONIC / CLOCK_REALTIME. */
 int64_t now_mono_ms(void);
 int64_t now_wall_ms(void);
+/* Microseconds on CLOCK_MONOTONIC (durations). */
+int64_t now_mono_us(void);
 /* "2026-11-22T14:31:08Z" from unix seconds. */
 void fmt_rfc3339(char dst[32], int64_t unix_secs);
 
