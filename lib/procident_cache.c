@@ -202,6 +202,20 @@ static int pin_new(struct ident_cache *c, const char *path, const struct fingerp
 	return 0;
 }
 
+bool ident_cache_pinned(const struct ident_cache *c, const char *path, const struct stat *st,
+			char hex[65])
+{
+	struct fingerprint fp;
+	const struct pin *p;
+
+	fingerprint_of(st, &fp);
+	p = slot_for(c->slots, c->cap, path);
+	if (!p->path || memcmp(&p->fp, &fp, sizeof(fp)))
+		return false;
+	memcpy(hex, p->hex, 65);
+	return true;
+}
+
 int ident_cache_check(struct ident_cache *c, const char *path, int fd, char hex[65], struct err *e)
 {
 	struct fingerprint fp;

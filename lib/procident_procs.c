@@ -220,7 +220,7 @@ static struct proc *proc_new(pid_t pid)
 	p->pid = pid;
 	p->single = true;
 	snprintf(path, sizeof(path), "/proc/%d/schedstat", (int)pid);
-	p->sfd = open(path, O_RDONLY | O_CLOEXEC);
+	p->sfd = open_cloexec(path, O_RDONLY);
 	if (p->sfd < 0)
 		goto fail;
 	r = read_stat(p->sfd, p->stat);
@@ -283,7 +283,7 @@ static void scan_tasks(struct proc *p)
 
 	p->n_tids = 0;
 	snprintf(path, sizeof(path), "/proc/%d/task", (int)p->pid);
-	dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	dfd = open_cloexec(path, O_RDONLY | O_DIRECTORY);
 	if (dfd >= 0) {
 		r = each_name(dfd, add_tid, p);
 		close(dfd);
@@ -320,7 +320,7 @@ static void scan_fds(struct proc *p)
 	p->n_socks = 0;
 	p->marks |= M_FRESH;
 	snprintf(path, sizeof(path), "/proc/%d/fd", (int)p->pid);
-	dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	dfd = open_cloexec(path, O_RDONLY | O_DIRECTORY);
 	if (dfd < 0) {
 		p->hidden = errno == EACCES || errno == EPERM;
 		return;
@@ -348,7 +348,7 @@ static void scan_exe(struct proc *p)
 static int read_whole(struct ident_procs *t, const char *path)
 {
 	size_t len = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open_cloexec(path, O_RDONLY);
 
 	if (fd < 0)
 		return -1;

@@ -5,10 +5,12 @@
 #include <bearssl.h>
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -120,6 +122,11 @@ int write_full(int fd, const void *p, size_t n)
 		done += (size_t)r;
 	}
 	return 0;
+}
+
+int open_cloexec(const char *path, int flags)
+{
+	return (int)syscall(SYS_openat, AT_FDCWD, path, flags | O_CLOEXEC);
 }
 
 static int64_t clock_ms(clockid_t id)
