@@ -826,6 +826,17 @@ static void child_commanded(uint16_t port, int wfd)
 			reply(wfd, pthread_create(&th, NULL, thread_connects_later, &tport) ? 0
 											    : getpid());
 			break;
+		case 'B': /* a burst of copies of this binary, without the socket */
+			for (i = 0; i < 16; i++) {
+				p = fork();
+				if (p == 0) {
+					close(fd);
+					for (;;)
+						pause();
+				}
+			}
+			reply(wfd, getpid());
+			break;
 		case 'F': /* a process sharing this fd table */
 			p = fork_with(CLONE_FILES);
 			if (p == 0)
@@ -1028,6 +1039,36 @@ TEST(procident_incremental_thread_connects)
 	CHECK(fd2 >= 0);
 	CHECK_INT(lookup_pid(c, fd2, &e), t.k.pgid);
 	check_incremental(c, "procident_incremental_thread_connects");
+	close(fd2);
+	ctl_stop(&t);
+	ident_cache_free(c);
+}
+
+/* Many processes of one binary appear at once, one of them sharing the holder's fd table:
+ * the table sorts them by fd table (kcmp's order) instead of comparing every pair, and
+ * still finds the sharer when it no longer runs. */
+TEST(procident_incremental_burst_with_sharer)
+{
+	struct ident_cache *c = ident_cache_new();
+	struct ident_scan_stats st;
+	struct err e = ERR_INIT;
+	struct ctl t;
+	int fd2;
+
+	CHECK_INT(ctl_start(&t), 0);
+	CHECK_INT(ctl(&t, 'B'), t.k.pgid);
+	CHECK(ctl(&t, 'F') > 0);
+	CHECK_INT(lookup_pid(c, t.k.fd, &e), 0);
+	CHECK_STR(e.msg, "ambiguous shared socket ownership");
+	ident_cache_scan_stats(c, &st);
+	if (st.incremental) /* 19 processes of one binary, all new: 171 pairs */
+		CHECK(st.compared < 171);
+	CHECK_INT(ctl(&t, 'N'), t.k.pgid);
+	fd2 = accept4(t.k.lfd, NULL, NULL, SOCK_CLOEXEC);
+	CHECK(fd2 >= 0);
+	CHECK_INT(lookup_pid(c, fd2, &e), 0);
+	CHECK_STR(e.msg, "ambiguous shared socket ownership");
+	check_incremental(c, "procident_incremental_burst_with_sharer");
 	close(fd2);
 	ctl_stop(&t);
 	ident_cache_free(c);
