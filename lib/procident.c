@@ -8,6 +8,7 @@
  */
 #include "procident_int.h"
 #include "procnet.h"
+#include "sockdiag.h"
 #include "util.h"
 #include "xalloc.h"
 
@@ -98,7 +99,7 @@ const char *ident_writable_match(const char *path, const struct ident_writable *
 /* Reads at most n - 1 bytes of a (proc) file, NUL-terminated; the length or -1 (errno). */
 static ssize_t read_small(const char *path, char *dst, size_t n)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open_cloexec(path, O_RDONLY);
 	ssize_t r;
 	int saved;
 
@@ -153,7 +154,9 @@ static int read_exe(pid_t pid, char *dst, size_t n, struct err *e)
 	return 0;
 }
 
-/* The exe of pid, verified against the TOFU cache; st gets the binary's stat. */
+/* The exe of pid, verified against the TOFU cache; st gets the binary's stat. A binary
+ * pinned with the same fingerprint costs a stat (the magic link resolves to the file the
+ * process runs, as an open of it would); otherwise it is opened and checked (hashed). */
 static int pin_exe(struct ident_cache *c, pid_t pid, char *exe, size_t n, char hex[65],
 		   struct stat *st, struct err *e)
 {
@@ -163,7 +166,9 @@ static int pin_exe(struct ident_cache *c, pid_t pid, char *exe, size_t n, char h
 	if (read_exe(pid, exe, n, e) < 0)
 		return -1;
 	snprintf(link, sizeof(link), "/proc/%d/exe", (int)pid);
-	fd = open(link, O_RDONLY | O_CLOEXEC);
+	if (stat(link, st) == 0 && ident_cache_pinned(c, exe, st, hex))
+		return 0;
+	fd = open_cloexec(link, O_RDONLY);
 	if (fd < 0)
 		return err_set(e, ERR_RUNTIME, 0, "failed to open the binary of process %d: %s",
 			       (int)pid, strerror(errno));
@@ -519,20 +524,73 @@ static int judge_mapping(pid_t pid, const struct ident_map *m, const struct iden
 	return 0;
 }
 
+/* The lines of a /proc file read in 16 KiB chunks (a maps line is at most PATH_MAX plus its
+ * fields): one read for most processes, where stdio would take 1 KiB at a time. On the
+ * stack: a heap block this size would be mapped and unmapped around every lookup. */
+struct lines {
+	int fd;
+	size_t len, off;
+	bool eof;
+	char buf[16384];
+};
+
+/* The next line, NUL-terminated without its newline, or NULL at the end; *err is then
+ * errno when the file cannot be read, EFBIG when a line does not fit. */
+static char *next_line(struct lines *l, int *err)
+{
+	*err = 0;
+	for (;;) {
+		char *start = l->buf + l->off, *nl = memchr(start, '\n', l->len - l->off);
+		ssize_t r;
+
+		if (nl) {
+			*nl = '\0';
+			l->off = (size_t)(nl + 1 - l->buf);
+			return start;
+		}
+		if (l->eof && l->off < l->len) { /* a last line without its newline */
+			l->buf[l->len] = '\0';
+			l->off = l->len;
+			return start;
+		}
+		if (l->eof)
+			return NULL;
+		memmove(l->buf, start, l->len - l->off);
+		l->len -= l->off;
+		l->off = 0;
+		if (l->len >= sizeof(l->buf) - 1) {
+			*err = EFBIG;
+			return NULL;
+		}
+		r = read(l->fd, l->buf + l->len, sizeof(l->buf) - 1 - l->len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			*err = errno;
+			return NULL;
+		}
+		l->eof = r == 0;
+		l->len += (size_t)r;
+	}
+}
+
 int ident_check_maps(pid_t pid, const char *exe, dev_t exe_dev, ino_t exe_ino,
 		     const struct ident_writable *w, struct err *e)
 {
-	char path[64], *line = NULL;
-	size_t cap = 0;
-	int ret = -1;
-	FILE *f;
+	struct lines lines, *l = &lines;
+	char path[64], *line;
+	int ret = -1, rerr;
 
 	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
-	f = fopen(path, "re");
-	if (!f)
-		return err_set(e, ERR_RUNTIME, 0, "cannot read the memory map of process %d: %s",
-			       (int)pid, strerror(errno));
-	while (getline(&line, &cap, f) > 0) {
+	l->fd = open_cloexec(path, O_RDONLY);
+	l->len = l->off = 0;
+	l->eof = false;
+	if (l->fd < 0) {
+		err_set(e, ERR_RUNTIME, 0, "cannot read the memory map of process %d: %s",
+			(int)pid, strerror(errno));
+		goto out;
+	}
+	while ((line = next_line(l, &rerr))) {
 		struct ident_map m;
 
 		if (ident_parse_maps_line(line, &m) < 0 || !m.exec)
@@ -543,10 +601,15 @@ int ident_check_maps(pid_t pid, const char *exe, dev_t exe_dev, ino_t exe_ino,
 		if (judge_mapping(pid, &m, w, e) < 0)
 			goto out;
 	}
+	if (rerr) { /* a map we could not read could hide anything: fail closed */
+		err_set(e, ERR_RUNTIME, 0, "cannot read the memory map of process %d: %s",
+			(int)pid, strerror(rerr));
+		goto out;
+	}
 	ret = 0;
 out:
-	free(line);
-	fclose(f);
+	if (l->fd >= 0)
+		close(l->fd);
 	return ret;
 }
 
@@ -616,10 +679,11 @@ static bool known_path(const struct ident *id, const char *p)
 	return false;
 }
 
-/* Absolute argv entries; best effort, they are only shown in deny reasons. */
+/* Absolute argv entries; best effort, they are only shown in deny reasons. The buffer is on
+ * the stack: a heap block this size is mapped and unmapped around each call (TLB flushes). */
 static void add_cmdline_paths(struct ident *id, pid_t pid)
 {
-	char path[64], *buf = xmalloc(CMDLINE_MAX), *p;
+	char path[64], buf[CMDLINE_MAX], *p;
 	ssize_t n;
 
 	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
@@ -627,7 +691,6 @@ static void add_cmdline_paths(struct ident *id, pid_t pid)
 	for (p = buf; n > 0 && p < buf + n; p += strlen(p) + 1)
 		if (p[0] == '/' && id->n_cmdline < IDENT_MAX_CMDLINE && !known_path(id, p))
 			id->cmdline[id->n_cmdline++] = xstrdup(p);
-	free(buf);
 }
 
 int ident_of_pid(struct ident_cache *c, pid_t init_pid, pid_t pid, const struct ident_writable *w,
@@ -689,6 +752,28 @@ static int find_owners(struct ident_cache *c, pid_t init_pid, uint64_t ino,
 	return ident_owners_finish(&s, ino, n, e);
 }
 
+/* sock_diag when it answers, else the tcp tables (which give the deny reason). A kernel that
+ * refuses the request (rather than not knowing the socket) is not asked again. */
+static int socket_inode(struct ident_cache *c, pid_t init_pid, const struct sockaddr *peer,
+			const struct sockaddr *local, uint64_t *ino, struct err *e)
+{
+	struct sockdiag_answer a;
+	struct err de = ERR_INIT;
+	int fd = ident_cache_sock_diag(c);
+
+	ident_cache_note_sock_diag(c, false);
+	if (fd >= 0) {
+		if (sockdiag_lookup(fd, peer, local, &a, &de) == 0) {
+			*ino = a.ino;
+			ident_cache_note_sock_diag(c, true);
+			return 0;
+		}
+		if (de.code == ERR_RUNTIME)
+			ident_cache_forget_sock_diag(c);
+	}
+	return ident_socket_inode(init_pid, peer, local, ino, e);
+}
+
 int ident_lookup(struct ident_cache *c, pid_t init_pid, int conn_fd, const struct ident_writable *w,
 		 struct ident *out, struct err *e)
 {
@@ -705,8 +790,8 @@ int ident_lookup(struct ident_cache *c, pid_t init_pid, int conn_fd, const struc
 	    getsockname(conn_fd, (struct sockaddr *)&local, &llen) < 0)
 		return err_set(e, ERR_RUNTIME, 0, "failed to resolve peer binary: %s",
 			       strerror(errno));
-	if (ident_socket_inode(init_pid, (struct sockaddr *)&peer, (struct sockaddr *)&local, &ino,
-			       e) < 0 ||
+	if (socket_inode(c, init_pid, (struct sockaddr *)&peer, (struct sockaddr *)&local, &ino,
+			 e) < 0 ||
 	    find_owners(c, init_pid, ino, owners, &n, e) < 0)
 		return -1;
 	return identify_owners(c, init_pid, owners, n, w, out, e);

@@ -40,8 +40,18 @@ size_t ident_cache_count(const struct ident_cache *c);
  */
 int ident_cache_check(struct ident_cache *c, const char *path, int fd, char hex[65], struct err *e);
 
+/*
+ * Lookups ask fd, a NETLINK_SOCK_DIAG socket made in the sandbox's network namespace
+ * (lib/sockdiag.h), for the caller's socket inode: one hash lookup in the kernel instead of
+ * reading /proc/<init>/net/tcp{,6}, which prints every socket of the namespace. When it
+ * fails (no sock_diag in the kernel, no such socket) the tables are read as before. -1
+ * (the default): always the tables. The cache does not own fd.
+ */
+void ident_cache_set_sock_diag(struct ident_cache *c, int fd);
+
 /* What the last ident_lookup did to find the socket's owners, for tests and diagnostics. */
 struct ident_scan_stats {
+	bool sock_diag;	  /* the socket inode came from sock_diag, not the tcp tables */
 	bool incremental; /* answered from the process table; false: a full /proc scan */
 	size_t tracked;	  /* processes in the table after the lookup */
 	size_t checked;	  /* schedstat reads */

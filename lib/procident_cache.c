@@ -31,6 +31,8 @@ struct ident_cache {
 	struct pin *slots;
 	size_t cap, n; /* cap: a power of two */
 	struct ident_procs *procs;
+	int diag_fd;	/* not owned */
+	bool diag_used; /* by the last lookup */
 };
 
 struct ident_cache *ident_cache_new(void)
@@ -40,6 +42,7 @@ struct ident_cache *ident_cache_new(void)
 	c->cap = 64;
 	c->slots = xcalloc(c->cap, sizeof(*c->slots));
 	c->procs = ident_procs_new();
+	c->diag_fd = -1;
 	return c;
 }
 
@@ -69,6 +72,27 @@ struct ident_procs *ident_cache_procs(struct ident_cache *c)
 void ident_cache_scan_stats(const struct ident_cache *c, struct ident_scan_stats *st)
 {
 	ident_procs_stats(c->procs, st);
+	st->sock_diag = c->diag_used;
+}
+
+void ident_cache_set_sock_diag(struct ident_cache *c, int fd)
+{
+	c->diag_fd = fd;
+}
+
+int ident_cache_sock_diag(const struct ident_cache *c)
+{
+	return c->diag_fd;
+}
+
+void ident_cache_forget_sock_diag(struct ident_cache *c)
+{
+	c->diag_fd = -1;
+}
+
+void ident_cache_note_sock_diag(struct ident_cache *c, bool used)
+{
+	c->diag_used = used;
 }
 
 static uint64_t fnv1a(const char *s)
@@ -176,6 +200,20 @@ static int pin_new(struct ident_cache *c, const char *path, const struct fingerp
 	memcpy(p->hex, hex, sizeof(p->hex));
 	c->n++;
 	return 0;
+}
+
+bool ident_cache_pinned(const struct ident_cache *c, const char *path, const struct stat *st,
+			char hex[65])
+{
+	struct fingerprint fp;
+	const struct pin *p;
+
+	fingerprint_of(st, &fp);
+	p = slot_for(c->slots, c->cap, path);
+	if (!p->path || memcmp(&p->fp, &fp, sizeof(fp)))
+		return false;
+	memcpy(hex, p->hex, 65);
+	return true;
 }
 
 int ident_cache_check(struct ident_cache *c, const char *path, int fd, char hex[65], struct err *e)

@@ -9,6 +9,8 @@
 
 #include "procident.h"
 
+#include <sys/stat.h>
+
 /* Processes holding one socket, as a scan finds them. */
 struct ident_owners {
 	pid_t init_pid;
@@ -33,5 +35,14 @@ int ident_procs_owners(struct ident_procs *t, uint64_t ino, struct ident_owners 
 void ident_procs_stats(const struct ident_procs *t, struct ident_scan_stats *st);
 
 struct ident_procs *ident_cache_procs(struct ident_cache *c);
+/* True (hex filled) when path is pinned with st's fingerprint: ident_cache_check would
+ * reuse the pinned hash without reading the file. */
+bool ident_cache_pinned(const struct ident_cache *c, const char *path, const struct stat *st,
+			char hex[65]);
+/* The sock_diag socket (-1: none, or found not to work); forget_sock_diag stops using it. */
+int ident_cache_sock_diag(const struct ident_cache *c);
+void ident_cache_forget_sock_diag(struct ident_cache *c);
+/* Whether the last lookup's socket inode came from sock_diag. */
+void ident_cache_note_sock_diag(struct ident_cache *c, bool used);
 
 #endif

@@ -220,7 +220,7 @@ static struct proc *proc_new(pid_t pid)
 	p->pid = pid;
 	p->single = true;
 	snprintf(path, sizeof(path), "/proc/%d/schedstat", (int)pid);
-	p->sfd = open(path, O_RDONLY | O_CLOEXEC);
+	p->sfd = open_cloexec(path, O_RDONLY);
 	if (p->sfd < 0)
 		goto fail;
 	r = read_stat(p->sfd, p->stat);
@@ -283,7 +283,7 @@ static void scan_tasks(struct proc *p)
 
 	p->n_tids = 0;
 	snprintf(path, sizeof(path), "/proc/%d/task", (int)p->pid);
-	dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	dfd = open_cloexec(path, O_RDONLY | O_DIRECTORY);
 	if (dfd >= 0) {
 		r = each_name(dfd, add_tid, p);
 		close(dfd);
@@ -320,7 +320,7 @@ static void scan_fds(struct proc *p)
 	p->n_socks = 0;
 	p->marks |= M_FRESH;
 	snprintf(path, sizeof(path), "/proc/%d/fd", (int)p->pid);
-	dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	dfd = open_cloexec(path, O_RDONLY | O_DIRECTORY);
 	if (dfd < 0) {
 		p->hidden = errno == EACCES || errno == EPERM;
 		return;
@@ -348,7 +348,7 @@ static void scan_exe(struct proc *p)
 static int read_whole(struct ident_procs *t, const char *path)
 {
 	size_t len = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open_cloexec(path, O_RDONLY);
 
 	if (fd < 0)
 		return -1;
@@ -547,6 +547,103 @@ static void compare_files(struct ident_procs *t, size_t i)
 	}
 }
 
+/* -1, 0 or 1 by the kernel's order of a's and b's fd tables (kcmp orders them, equal when
+ * shared); 2 when kcmp cannot tell. */
+static int files_order(struct ident_procs *t, const struct proc *a, const struct proc *b)
+{
+	long r = syscall(SYS_kcmp, a->pid, b->pid, KCMP_FILES, 0, 0);
+
+	t->st.compared++;
+	if (r == 0)
+		return 0;
+	if (r == 1)
+		return -1;
+	return r == 2 ? 1 : 2;
+}
+
+/* Merge sort of v[0..n) by fd table (tmp: n entries); false when a comparison failed. */
+static bool sort_by_files(struct ident_procs *t, struct proc **v, struct proc **tmp, size_t n)
+{
+	size_t mid = n / 2, i = 0, j = mid, k = 0;
+
+	if (n < 2)
+		return true;
+	if (!sort_by_files(t, v, tmp, mid) || !sort_by_files(t, v + mid, tmp, n - mid))
+		return false;
+	while (i < mid && j < n) {
+		int o = files_order(t, v[i], v[j]);
+
+		if (o == 2)
+			return false;
+		tmp[k++] = o <= 0 ? v[i++] : v[j++];
+	}
+	while (i < mid)
+		tmp[k++] = v[i++];
+	while (j < n)
+		tmp[k++] = v[j++];
+	memcpy(v, tmp, n * sizeof(*v));
+	return true;
+}
+
+/* The processes g[0..m) run one binary. Few marked: each is compared with the others (m
+ * calls each). Many (a burst of new processes): the group is sorted by fd table, so sharers
+ * end up side by side (m log m calls instead of m * marked); a failed comparison falls back
+ * to pairs. */
+static void compare_group(struct ident_procs *t, struct proc **g, size_t m, struct proc **tmp)
+{
+	size_t i, marked = 0, log2m = 0;
+
+	for (i = 0; i < m; i++)
+		marked += (g[i]->marks & M_KCMP) != 0;
+	while (((size_t)1 << log2m) < m)
+		log2m++;
+	if (marked > log2m + 1 && sort_by_files(t, g, tmp, m)) {
+		for (i = 1; i < m; i++) {
+			int o = files_order(t, g[i - 1], g[i]);
+
+			if (o == 0 || o == 2) /* cannot tell: as if shared */
+				g[i - 1]->shared = g[i]->shared = true;
+		}
+		return;
+	}
+	for (i = 0; i < m; i++)
+		if (g[i]->marks & M_KCMP)
+			compare_files(t, procs_index(t, g[i]->pid));
+}
+
+static int by_exe(const void *a, const void *b)
+{
+	const struct proc *x = *(struct proc *const *)a, *y = *(struct proc *const *)b;
+
+	if (x->exe_dev != y->exe_dev)
+		return x->exe_dev < y->exe_dev ? -1 : 1;
+	if (x->exe_ino != y->exe_ino)
+		return x->exe_ino < y->exe_ino ? -1 : 1;
+	return (x->pid > y->pid) - (x->pid < y->pid);
+}
+
+/* compare_group for each binary that has a marked process. */
+static void compare_groups(struct ident_procs *t)
+{
+	struct proc **v = xreallocarray(NULL, t->n ? t->n : 1, sizeof(*v));
+	struct proc **tmp = xreallocarray(NULL, t->n ? t->n : 1, sizeof(*tmp));
+	size_t i, n = 0, start;
+
+	for (i = 0; i < t->n; i++)
+		if (t->v[i]->exe_ino)
+			v[n++] = t->v[i];
+	qsort(v, n, sizeof(*v), by_exe);
+	for (start = 0; start < n; start = i) {
+		for (i = start + 1; i < n && v[i]->exe_dev == v[start]->exe_dev &&
+				    v[i]->exe_ino == v[start]->exe_ino;
+		     i++)
+			;
+		compare_group(t, v + start, i - start, tmp);
+	}
+	free(v);
+	free(tmp);
+}
+
 /* A table gains a sharer only when a process that shares it clones (CLONE_FILES): the new
  * process is compared with those running the same binary, and so is one that exec'd (its
  * binary, thus who it is compared with, changed). Known sharers are compared again each
@@ -563,9 +660,7 @@ static void find_shared(struct ident_procs *t)
 			p->shared = false;
 		}
 	}
-	for (i = 0; i < t->n; i++)
-		if ((t->v[i]->marks & M_KCMP) && t->v[i]->exe_ino)
-			compare_files(t, i);
+	compare_groups(t);
 	/* an idle process found sharing: what the others did shows in its table too */
 	for (i = 0; i < t->n; i++)
 		if (t->v[i]->shared && !(t->v[i]->marks & M_FRESH)) {

@@ -5,10 +5,12 @@
 #include <bearssl.h>
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -122,6 +124,11 @@ int write_full(int fd, const void *p, size_t n)
 	return 0;
 }
 
+int open_cloexec(const char *path, int flags)
+{
+	return (int)syscall(SYS_openat, AT_FDCWD, path, flags | O_CLOEXEC);
+}
+
 static int64_t clock_ms(clockid_t id)
 {
 	struct timespec ts;
@@ -133,6 +140,14 @@ static int64_t clock_ms(clockid_t id)
 int64_t now_mono_ms(void)
 {
 	return clock_ms(CLOCK_MONOTONIC);
+}
+
+int64_t now_mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 int64_t now_wall_ms(void)

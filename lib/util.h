@@ -23,6 +23,9 @@ bool str_eq(const char *a, const char *b); /* NULL-safe */
 /* Trims ASCII whitespace in place at both ends; returns s advanced. */
 char *str_trim(char *s);
 
+/* open(2) with O_CLOEXEC added, in one system call (musl's open follows O_CLOEXEC with an
+ * fcntl for kernels older than 2.6.23); -1 with errno. For hot paths reading /proc. */
+int open_cloexec(const char *path, int flags);
 /* read/write retrying EINTR and short counts. read_full returns bytes read (< n at EOF). */
 ssize_t read_full(int fd, void *p, size_t n);
 int write_full(int fd, const void *p, size_t n);
@@ -30,6 +33,8 @@ int write_full(int fd, const void *p, size_t n);
 /* Milliseconds on CLOCK_MONOTONIC / CLOCK_REALTIME. */
 int64_t now_mono_ms(void);
 int64_t now_wall_ms(void);
+/* Microseconds on CLOCK_MONOTONIC (durations). */
+int64_t now_mono_us(void);
 /* "2026-11-22T14:31:08Z" from unix seconds. */
 void fmt_rfc3339(char dst[32], int64_t unix_secs);
 

@@ -8,6 +8,7 @@
 #include "jail.h"
 #include "lib/cgroup.h"
 #include "lib/err.h"
+#include "lib/sockdiag.h"
 #include "lib/util.h"
 
 #include <errno.h>
@@ -56,8 +57,9 @@ static const char *R(const char *sub)
 struct child {
 	const struct jail_spec *s;
 	int go_fd;     /* parent -> child: maps written */
-	int report_fd; /* child -> parent: "ok" + proxy fd, or an error text */
+	int report_fd; /* child -> parent: "ok" + proxy fd (+ sock_diag fd), or an error text */
 	int proxy_fd;
+	int diag_fd; /* -1: the kernel has no sock_diag (the proxy reads /proc instead) */
 	int workdir_fd; /* opened while host dirs above it can still be traversed */
 	const char *step;
 };
@@ -295,6 +297,14 @@ static int step_proxy_listener(struct child *c)
 	return listen(c->proxy_fd, 128);
 }
 
+/* The proxy's view of the namespace's sockets: a netlink socket answers for the network
+ * namespace it was made in. Optional: without one the proxy reads /proc/<pid 1>/net/tcp. */
+static int step_sock_diag(struct child *c)
+{
+	c->diag_fd = sockdiag_open();
+	return 0;
+}
+
 static int step_root_tmpfs(struct child *c)
 {
 	if (mount("tmpfs", c->s->root_dir, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,uid=1000,gid=1000") < 0)
@@ -459,19 +469,24 @@ static int step_seccomp(struct child *c)
 static int step_report_ok(struct child *c)
 {
 	char ok[2] = "k";
-	char cbuf[CMSG_SPACE(sizeof(int))];
+	int fds[2] = { c->proxy_fd, c->diag_fd };
+	size_t nfd = c->diag_fd >= 0 ? 2 : 1;
+	char cbuf[CMSG_SPACE(sizeof(fds))];
 	struct iovec iov = { ok, 1 };
 	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-			    .msg_controllen = sizeof(cbuf) };
+			    .msg_controllen = CMSG_SPACE(nfd * sizeof(int)) };
 	struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
 
+	memset(cbuf, 0, sizeof(cbuf));
 	cm->cmsg_level = SOL_SOCKET;
 	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &c->proxy_fd, sizeof(int));
+	cm->cmsg_len = CMSG_LEN(nfd * sizeof(int));
+	memcpy(CMSG_DATA(cm), fds, nfd * sizeof(int));
 	if (sendmsg(c->report_fd, &m, MSG_NOSIGNAL) < 0)
 		return -1;
 	close(c->proxy_fd);
+	if (c->diag_fd >= 0)
+		close(c->diag_fd);
 	close(c->report_fd);
 	return 0;
 }
@@ -488,6 +503,7 @@ static int jail_confine(struct child *c)
 		{ "private_mounts", step_private_mounts },
 		{ "loopback", step_loopback },
 		{ "proxy_listener", step_proxy_listener },
+		{ "sock_diag", step_sock_diag },
 		{ "open_workdir", step_open_workdir },
 		{ "root_tmpfs", step_root_tmpfs },
 		{ "fs_identity", step_fs_identity },
@@ -556,14 +572,15 @@ static int write_maps(const struct jail_spec *s, pid_t pid, struct err *e)
 	return write_map(pid, "gid_map", map, e);
 }
 
-/* Reads the child's report: "k" with the proxy fd, or an error text. */
-static int read_report(int fd, int *proxy_fd, struct err *e)
+/* Reads the child's report: "k" with the proxy fd (and the sock_diag fd), or an error text. */
+static int read_report(int fd, int *proxy_fd, int *diag_fd, struct err *e)
 {
-	char msg[512], cbuf[CMSG_SPACE(sizeof(int))];
+	char msg[512], cbuf[CMSG_SPACE(2 * sizeof(int))];
 	struct iovec iov = { msg, sizeof(msg) - 1 };
 	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
 			    .msg_controllen = sizeof(cbuf) };
 	struct cmsghdr *cm;
+	int fds[2] = { -1, -1 };
 	ssize_t n;
 
 	do
@@ -573,8 +590,11 @@ static int read_report(int fd, int *proxy_fd, struct err *e)
 		return err_set(e, ERR_RUNTIME, n < 0 ? errno : 0,
 			       "the sandbox exited before it was confined");
 	cm = CMSG_FIRSTHDR(&m);
-	if (n == 1 && msg[0] == 'k' && cm && cm->cmsg_type == SCM_RIGHTS) {
-		memcpy(proxy_fd, CMSG_DATA(cm), sizeof(int));
+	if (n == 1 && msg[0] == 'k' && cm && cm->cmsg_type == SCM_RIGHTS &&
+	    (cm->cmsg_len == CMSG_LEN(sizeof(int)) || cm->cmsg_len == CMSG_LEN(2 * sizeof(int)))) {
+		memcpy(fds, CMSG_DATA(cm), cm->cmsg_len - CMSG_LEN(0));
+		*proxy_fd = fds[0];
+		*diag_fd = fds[1];
 		return 0;
 	}
 	msg[n] = '\0';
@@ -620,8 +640,8 @@ static void close_other_fds(const struct jail_spec *s, int keep1, int keep2, int
 	close_fd_range(from, ~0U);
 }
 
-int jail_spawn(const struct jail_spec *s, pid_t *init_pid, int *proxy_fd, int *ctl_fd,
-	       struct err *e)
+int jail_spawn(const struct jail_spec *s, pid_t *init_pid, int *proxy_fd, int *diag_fd,
+	       int *ctl_fd, struct err *e)
 {
 	int go[2] = { -1, -1 }, rep[2] = { -1, -1 }, ctl[2] = { -1, -1 }, ret = -1;
 	unsigned long flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET |
@@ -639,7 +659,7 @@ int jail_spawn(const struct jail_spec *s, pid_t *init_pid, int *proxy_fd, int *c
 		goto out;
 	}
 	if (pid == 0) {
-		struct child c = { s, go[0], rep[1], -1, -1, NULL };
+		struct child c = { s, go[0], rep[1], -1, -1, -1, NULL };
 
 		close_other_fds(s, go[0], rep[1], ctl[1]);
 		prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0); /* dies with the supervisor */
@@ -659,7 +679,7 @@ int jail_spawn(const struct jail_spec *s, pid_t *init_pid, int *proxy_fd, int *c
 	}
 	close(go[1]); /* EOF: the maps are written */
 	go[1] = -1;
-	if (read_report(rep[0], proxy_fd, e) < 0) {
+	if (read_report(rep[0], proxy_fd, diag_fd, e) < 0) {
 		waitpid(pid, NULL, 0);
 		goto out;
 	}

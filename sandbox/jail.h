@@ -42,10 +42,12 @@ struct jail_spec {
 
 /* Starts the sandbox. *init_pid is its pid 1 as seen from here; *proxy_fd receives the
  * listening socket on 127.0.0.1:3128 made inside the sandbox's network namespace
- * (DESIGN.md §7). Returns after the sandbox has confined itself, or -1 with the step
- * that failed ("confine step 'pivot_root' failed: ..."). */
-int jail_spawn(const struct jail_spec *s, pid_t *init_pid, int *proxy_fd, int *ctl_fd,
-	       struct err *e);
+ * (DESIGN.md §7), *diag_fd a NETLINK_SOCK_DIAG socket made there too (the proxy's fast
+ * socket lookup, lib/sockdiag.h), or -1 when the kernel has none. Returns after the
+ * sandbox has confined itself, or -1 with the step that failed ("confine step
+ * 'pivot_root' failed: ..."). */
+int jail_spawn(const struct jail_spec *s, pid_t *init_pid, int *proxy_fd, int *diag_fd,
+	       int *ctl_fd, struct err *e);
 
 /*
  * Exec sessions: the sandbox's pid 1 starts further processes on request, confined as

@@ -31,8 +31,16 @@ static pthread_mutex_t ident_lock = PTHREAD_MUTEX_INITIALIZER; /* the TOFU cache
 static pthread_mutex_t conn_lock = PTHREAD_MUTEX_INITIALIZER;
 static int live_conns; /* under conn_lock */
 
+/* Stops the decision's clock (once): identification and policy are done. */
+static void decision_done(struct conn *c)
+{
+	if (c->decision_us < 0 && c->decision_start_us > 0)
+		c->decision_us = now_mono_us() - c->decision_start_us;
+}
+
 static void deny(struct conn *c, const char *path, const char *reason)
 {
+	decision_done(c);
 	log_decision(c, "DENIED", path ? "HTTP:FORWARD" : "NET:OPEN", reason);
 	reply_policy_denied(c, path, reason);
 }
@@ -120,7 +128,7 @@ static const char *middleware_refusal(struct conn *c, char *why, size_t n)
 }
 
 /* Identity, quarantine, L4 rules: 0 allowed, -1 denied (answered). */
-static int decide(struct conn *c, const char *path)
+static int decide_now(struct conn *c, const char *path)
 {
 	char why[512];
 	const char *mw;
@@ -145,6 +153,18 @@ static int decide(struct conn *c, const char *path)
 		return -1;
 	}
 	return 0;
+}
+
+/* decide_now, timed: the decision's log line carries how long identification and policy
+ * took (issue 5's budget is on this number). A denial stops the clock before it logs. */
+static int decide(struct conn *c, const char *path)
+{
+	int r;
+
+	c->decision_start_us = now_mono_us();
+	r = decide_now(c, path);
+	decision_done(c);
+	return r;
 }
 
 /* Resolution, SSRF validation, dial: 0 connected, -1 refused (answered). */
@@ -344,6 +364,7 @@ static void start_conn(struct proxy *px, int fd, pthread_attr_t *attr)
 	c->cfd = fd;
 	c->ufd = -1;
 	c->early = (struct buf)BUF_INIT;
+	c->decision_us = -1;
 	pol_l4_decision_init(&c->l4);
 	if (full || pthread_create(&t, attr, conn_main, c) != 0) {
 		log_warn("proxy", "too many connections: one refused", NULL);
@@ -367,6 +388,7 @@ int proxy_run(const struct proxy_cfg *cfg, struct err *e)
 	px.idc = ident_cache_new();
 	if (!px.idc || proxy_policy_init(&px) < 0)
 		return err_set(e, ERR_RUNTIME, 0, "cannot start the proxy");
+	ident_cache_set_sock_diag(px.idc, cfg->diag_fd);
 	pthread_attr_init(&attr);
 	pthread_attr_setstacksize(&attr, PROXY_STACK);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);

@@ -22,6 +22,8 @@ struct err;
 
 struct proxy_cfg {
 	int listen_fd;           /* 127.0.0.1:3128 inside the sandbox, listening */
+	int diag_fd;             /* NETLINK_SOCK_DIAG socket made in the sandbox's network
+				  * namespace (lib/sockdiag.h), or -1: /proc is read instead */
 	pid_t init_pid;          /* the sandbox's pid 1 as the host sees it */
 	const char *policy_path; /* the active policy (YAML); missing at start = the restrictive
 				  * default (a policy in force stays when the file goes away) */

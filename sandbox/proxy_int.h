@@ -56,6 +56,8 @@ struct conn {
 	struct pol_l4_input in;
 	struct pol_l4_decision l4;
 	struct buf early;        /* client bytes read past the first head */
+	int64_t decision_start_us; /* when decide() began */
+	int64_t decision_us;     /* identification + L4 policy took; -1 until decided */
 };
 
 /* proxy_policy.c */

@@ -248,22 +248,27 @@ void log_decision(struct conn *c, const char *verdict, const char *what, const c
 {
 	struct buf msg = BUF_INIT, anc = BUF_INIT, key = BUF_INIT;
 	const char *bin = c->identified ? c->id.exe : "-";
-	char pid[16], more_text[16];
+	char pid[16], more_text[16], took[24];
 	unsigned more = 0;
 	bool denied = !strcmp(verdict, "DENIED");
+	/* the connection's decision, on the lines about the connection (not its requests) */
+	bool timed = c->decision_us >= 0 &&
+		     (!strcmp(what, "NET:OPEN") || !strcmp(what, "HTTP:FORWARD"));
 
 	buf_addf(&key, "%s %s:%u %s", what, c->host, c->port, bin);
 	if (denied && !agg_admit(c->px, key.p, &more))
 		goto out;
 	snprintf(pid, sizeof(pid), "%ld", c->identified ? (long)c->id.pid : 0L);
 	snprintf(more_text, sizeof(more_text), "%u", more);
+	snprintf(took, sizeof(took), "%lld", (long long)c->decision_us);
 	buf_addf(&msg, "%s %s %s(%s) -> ", what, verdict, bin, pid);
 	url_add_authority(&msg, c->host, c->ipv6, c->port);
 	add_ancestors(&anc, c);
 	log_write(denied ? LOG_LVL_WARN : LOG_LVL_INFO, "proxy", msg.p, "binary", bin, "pid", pid,
 		  "ancestors", anc.len ? anc.p : "-", "policy",
 		  c->l4.rule ? c->l4.rule->key : "-", "reason", reason && *reason ? reason : "-",
-		  more ? "repeated" : NULL, more_text, NULL);
+		  "decision_us", timed ? took : "-", more ? "repeated" : NULL,
+		  more_text, NULL);
 out:
 	buf_release(&msg);
 	buf_release(&anc);

@@ -83,7 +83,7 @@ struct sup {
 	const char *dir, *id;
 	struct json *spec;
 	char status_path[PATH_MAX];
-	int listen_fd, client_fd, stdin_fd, out_fd, err_fd, proxy_fd, sig_fd;
+	int listen_fd, client_fd, stdin_fd, out_fd, err_fd, proxy_fd, diag_fd, sig_fd;
 	pid_t init_pid;
 	struct frame_decoder dec;
 	struct buf replay, to_client, to_stdin;
@@ -237,7 +237,7 @@ static int start_jail(struct sup *s, struct err *e)
 	j.stdio[2] = errp[1];
 	setup_cgroup(s);
 	j.cgroup = s->has_cg ? &s->cg : NULL;
-	ret = jail_spawn(&j, &s->init_pid, &s->proxy_fd, &s->ctl_fd, e);
+	ret = jail_spawn(&j, &s->init_pid, &s->proxy_fd, &s->diag_fd, &s->ctl_fd, e);
 	if (ret == 0 && tty) /* on a terminal: one master for both ways */
 		ret = jail_recv_pty(s->ctl_fd, &in[1], e);
 	for (i = 0; i < 3; i++)
@@ -275,25 +275,33 @@ static bool identity_relaxed(void)
 	return false;
 }
 
-/* The child keeps only the listener (as fd 3) and its own log; it dies with the
+/* The child keeps only the listener (as fd 3), the sock_diag socket (as fd 4, when there is
+ * one) and its own log; it dies with the
  * supervisor. Every other descriptor goes: a copy of the main process's stdin pipe or of a
  * client's socket would keep them open after the supervisor closed them. */
 static __attribute__((noreturn)) void proxy_child(struct sup *s)
 {
 	char policy[PATH_MAX], status[PATH_MAX], logp[PATH_MAX];
-	struct proxy_cfg cfg = { .listen_fd = 3, .init_pid = s->init_pid,
+	struct proxy_cfg cfg = { .listen_fd = 3, .diag_fd = -1, .init_pid = s->init_pid,
 				 .policy_path = policy, .status_path = status,
 				 .writable = s->writable, .n_writable = s->n_writable,
 				 .identity_relaxed = identity_relaxed() };
 	struct err e = ERR_INIT;
 	sigset_t none;
+	int diag = -1;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	log_close();
-	if (dup2(s->proxy_fd, 3) < 0 || syscall(SYS_close_range, 4, ~0U, 0) < 0)
+	/* out of the way of 3 and 4 first: it may be either */
+	if (s->diag_fd >= 0 && (diag = fcntl(s->diag_fd, F_DUPFD_CLOEXEC, 5)) < 0)
 		_exit(1);
+	if (dup2(s->proxy_fd, 3) < 0 || (diag >= 0 && dup2(diag, 4) < 0) ||
+	    syscall(SYS_close_range, diag >= 0 ? 5 : 4, ~0U, 0) < 0)
+		_exit(1);
+	if (diag >= 0)
+		cfg.diag_fd = 4;
 	snprintf(policy, sizeof(policy), "%s/policy.yaml", s->dir);
 	snprintf(status, sizeof(status), "%s/policy.status", s->dir);
 	snprintf(logp, sizeof(logp), "%s/sandbox.log", s->dir);
@@ -926,6 +934,8 @@ static void cleanup(struct sup *s)
 	}
 	if (s->proxy_fd >= 0)
 		close(s->proxy_fd);
+	if (s->diag_fd >= 0)
+		close(s->diag_fd);
 	pol_release(&s->pol);
 	for (i = 0; i < EXEC_MAX; i++)
 		if (s->ex[i].state != EXEC_FREE)
@@ -947,7 +957,7 @@ static void cleanup(struct sup *s)
 int supervise(const char *dir, const char *socket_path, const char *id, struct err *e)
 {
 	struct sup s = { .dir = dir, .id = id, .listen_fd = -1, .client_fd = -1, .stdin_fd = -1,
-			 .out_fd = -1, .err_fd = -1, .proxy_fd = -1, .sig_fd = -1 };
+			 .out_fd = -1, .err_fd = -1, .proxy_fd = -1, .diag_fd = -1, .sig_fd = -1 };
 	int i, ret = -1;
 
 	for (i = 0; i < PENDING_MAX; i++)

@@ -4,6 +4,9 @@
 # upstream namespace):
 #   bulk download through an allowed CONNECT tunnel   >= 80% of direct, >= tinyproxy's
 #   per-connection decision (identify + policy), p99  < 1 ms with 200 processes in the sandbox
+# The decision is measured twice: by the proxy (decision_us in each decision's log line:
+# identification and policy, nothing else) and by a client in the sandbox (connect, request,
+# 403 received: adds the Python round trip, the thread start and the reply).
 # Called by test/bench/run.sh with O (the binary) and the gateway environment set; needs root.
 set -u
 [ "$(id -u)" = 0 ] || { echo "   (skipped: the network lab needs root)"; exit 0; }
@@ -56,13 +59,33 @@ lat = []
 for i in range(300):
     t = time.perf_counter()
     s = socket.create_connection((\"127.0.0.1\", 3128))
-    s.sendall(b\"CONNECT denied.test:443 HTTP/1.1\r\nHost: denied.test:443\r\n\r\n\")
+    h = b\"d%d.denied.test:443\" % i  # one host each: denials of one host are folded in the log
+    s.sendall(b\"CONNECT \" + h + b\" HTTP/1.1\r\nHost: \" + h + b\"\r\n\r\n\")
     s.recv(4096)
     lat.append(time.perf_counter() - t)
     s.close()
 lat.sort()
-print(\"   per-connection decision with 200 processes: p50 %.2f ms, p99 %.2f ms (budget p99 < 1 ms)\" % (lat[150] * 1e3, lat[296] * 1e3))
+print(\"   client round trip with 200 processes: p50 %.2f ms, p99 %.2f ms\" % (lat[150] * 1e3, lat[296] * 1e3))
 "; kill $(jobs -p) 2>/dev/null; true' </dev/null
+	python3 - "$XDG_STATE_HOME" <<'PY'
+import glob, json, sys
+us = []
+for f in glob.glob(sys.argv[1] + "/openshell/gateways/*/sandboxes/*/sandbox.log"):
+    for line in open(f):
+        try:
+            r = json.loads(line)
+        except ValueError:
+            continue
+        if ".denied.test" in r.get("msg", "") and r.get("decision_us", "-") != "-":
+            us.append(int(r["decision_us"]))
+us.sort()
+if len(us) < 100:
+    print("   proxy-side decision: only %d log lines found" % len(us))
+else:
+    p = lambda q: us[min(len(us) - 1, int(q * len(us)))] / 1e3
+    print("   per-connection decision (proxy-side, identify + policy) with 200 processes: "
+          "p50 %.3f ms, p99 %.3f ms, max %.3f ms over %d (budget p99 < 1 ms)" % (p(0.5), p(0.99), us[-1] / 1e3, len(us)))
+PY
 	"$O" sandbox delete bench >/dev/null 2>&1
 	"$O" gateway stop >/dev/null 2>&1
 }

@@ -5,6 +5,7 @@
  * command. */
 #include "unit.h"
 #include "../../lib/procident.h"
+#include "../../lib/sockdiag.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -333,6 +334,58 @@ TEST(procident_lookup_finds_caller)
 	}
 	stop(&k, rfd);
 	ident_cache_free(c);
+}
+
+static void child_share_then_exec(uint16_t port, int wfd);
+
+/* The socket inode from sock_diag; a descriptor that is not a netlink socket falls back to
+ * the tcp tables. Same answer either way, and the same deny reason for a shared socket. */
+TEST(procident_lookup_with_sock_diag)
+{
+	struct ident_cache *c = ident_cache_new();
+	struct ident_scan_stats st;
+	struct err e = ERR_INIT;
+	int dfd = sockdiag_open(), p[2];
+	struct ident id;
+	struct conn k;
+	pid_t g;
+	int rfd;
+
+	CHECK(dfd >= 0);
+	CHECK_INT(pipe2(p, O_CLOEXEC), 0);
+	ident_cache_set_sock_diag(c, dfd);
+	CHECK_INT(start(&k, child_grandchild_sleep, &rfd), 0);
+	g = read_pid(rfd);
+	wait_exec(g);
+	CHECK_INT(ident_lookup(c, getpid(), k.fd, NULL, &id, &e), 0);
+	ident_cache_scan_stats(c, &st);
+	CHECK(st.sock_diag);
+	if (!e.msg[0]) {
+		CHECK_INT(id.pid, g);
+		ident_release(&id);
+	}
+	ident_cache_set_sock_diag(c, p[0]);
+	CHECK_INT(ident_lookup(c, getpid(), k.fd, NULL, &id, &e), 0);
+	ident_cache_scan_stats(c, &st);
+	CHECK(!st.sock_diag);
+	if (!e.msg[0]) {
+		CHECK_INT(id.pid, g);
+		ident_release(&id);
+	}
+	stop(&k, rfd);
+	ident_cache_set_sock_diag(c, dfd);
+	CHECK_INT(start(&k, child_share_then_exec, &rfd), 0);
+	CHECK(read_pid(rfd) > 0);
+	wait_exec(k.pgid);
+	CHECK_INT(ident_lookup(c, getpid(), k.fd, NULL, &id, &e), -1);
+	CHECK_STR(e.msg, "ambiguous shared socket ownership");
+	ident_cache_scan_stats(c, &st);
+	CHECK(st.sock_diag);
+	stop(&k, rfd);
+	ident_cache_free(c);
+	close(p[0]);
+	close(p[1]);
+	close(dfd);
 }
 
 TEST(procident_no_entrypoint)
@@ -773,6 +826,17 @@ static void child_commanded(uint16_t port, int wfd)
 			reply(wfd, pthread_create(&th, NULL, thread_connects_later, &tport) ? 0
 											    : getpid());
 			break;
+		case 'B': /* a burst of copies of this binary, without the socket */
+			for (i = 0; i < 16; i++) {
+				p = fork();
+				if (p == 0) {
+					close(fd);
+					for (;;)
+						pause();
+				}
+			}
+			reply(wfd, getpid());
+			break;
 		case 'F': /* a process sharing this fd table */
 			p = fork_with(CLONE_FILES);
 			if (p == 0)
@@ -975,6 +1039,36 @@ TEST(procident_incremental_thread_connects)
 	CHECK(fd2 >= 0);
 	CHECK_INT(lookup_pid(c, fd2, &e), t.k.pgid);
 	check_incremental(c, "procident_incremental_thread_connects");
+	close(fd2);
+	ctl_stop(&t);
+	ident_cache_free(c);
+}
+
+/* Many processes of one binary appear at once, one of them sharing the holder's fd table:
+ * the table sorts them by fd table (kcmp's order) instead of comparing every pair, and
+ * still finds the sharer when it no longer runs. */
+TEST(procident_incremental_burst_with_sharer)
+{
+	struct ident_cache *c = ident_cache_new();
+	struct ident_scan_stats st;
+	struct err e = ERR_INIT;
+	struct ctl t;
+	int fd2;
+
+	CHECK_INT(ctl_start(&t), 0);
+	CHECK_INT(ctl(&t, 'B'), t.k.pgid);
+	CHECK(ctl(&t, 'F') > 0);
+	CHECK_INT(lookup_pid(c, t.k.fd, &e), 0);
+	CHECK_STR(e.msg, "ambiguous shared socket ownership");
+	ident_cache_scan_stats(c, &st);
+	if (st.incremental) /* 19 processes of one binary, all new: 171 pairs */
+		CHECK(st.compared < 171);
+	CHECK_INT(ctl(&t, 'N'), t.k.pgid);
+	fd2 = accept4(t.k.lfd, NULL, NULL, SOCK_CLOEXEC);
+	CHECK(fd2 >= 0);
+	CHECK_INT(lookup_pid(c, fd2, &e), 0);
+	CHECK_STR(e.msg, "ambiguous shared socket ownership");
+	check_incremental(c, "procident_incremental_burst_with_sharer");
 	close(fd2);
 	ctl_stop(&t);
 	ident_cache_free(c);
