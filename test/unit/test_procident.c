@@ -844,14 +844,26 @@ static void child_commanded(uint16_t port, int wfd)
 					pause();
 			reply(wfd, p);
 			break;
-		case 'P': /* a child that, later, gives this process a child (CLONE_PARENT) */
+		case 'P': { /* a child that, later, gives this process a child (CLONE_PARENT) */
+			int closed[2];
+			char b;
+
+			if (pipe(closed) < 0)
+				_exit(1);
 			p = fork();
 			if (p == 0) {
-				close(fd);
+				close(fd); /* before the reply: until then the socket has two owners */
+				if (write(closed[1], "c", 1) != 1)
+					_exit(1);
 				clone_parent_later(port, wfd);
 			}
+			close(closed[1]);
+			if (read(closed[0], &b, 1) != 1)
+				_exit(1);
+			close(closed[0]);
 			reply(wfd, p);
 			break;
+		}
 		}
 	}
 	_exit(0);
