@@ -16,13 +16,16 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -30,6 +33,7 @@
 #define CMD_ARGS_MAX 256
 #define CMD_BYTES_MAX (256 * 1024)
 #define ENV_MAX 128
+#define SUPERVISOR_STOP_MS 5000 /* after TERM, then again after KILL */
 
 static const char *const adjectives[] = {
 	"brave", "calm", "clever", "eager", "fair", "gentle", "happy", "jolly", "keen", "kind",
@@ -212,6 +216,44 @@ static bool supervisor_alive(const struct sandbox *sb)
 	return strstr(cmdline, "supervise") && strstr(cmdline, sb->id);
 }
 
+/* Waits at most ms for the supervisor to be gone: on its pidfd when there is one (it
+ * becomes readable when the process exits), else by looking every 10 ms. */
+static void wait_supervisor(const struct sandbox *sb, int pidfd, int ms)
+{
+	int64_t deadline = now_mono_ms() + ms;
+	struct pollfd p = { pidfd, POLLIN, 0 };
+
+	while (supervisor_alive(sb) && now_mono_ms() < deadline) {
+		if (pidfd < 0) {
+			usleep(10000);
+			continue;
+		}
+		if (poll(&p, 1, (int)(deadline - now_mono_ms())) < 0 && errno != EINTR)
+			pidfd = -1; /* cannot wait on it: fall back to looking */
+	}
+}
+
+/* TERM, up to 5 s to take the sandbox down, then KILL. A delete of hundreds of sandboxes
+ * waits for each exactly as long as it takes instead of in 20 ms steps. */
+static void stop_supervisor(const struct sandbox *sb)
+{
+	int pidfd = sb->supervisor_pid > 0 ? (int)syscall(SYS_pidfd_open, (pid_t)sb->supervisor_pid, 0)
+					   : -1;
+
+	/* checked after the pidfd is open: the pid cannot have been reused under it then */
+	if (!supervisor_alive(sb))
+		goto out;
+	kill((pid_t)sb->supervisor_pid, SIGTERM);
+	wait_supervisor(sb, pidfd, SUPERVISOR_STOP_MS);
+	if (supervisor_alive(sb)) {
+		kill((pid_t)sb->supervisor_pid, SIGKILL);
+		wait_supervisor(sb, pidfd, SUPERVISOR_STOP_MS);
+	}
+out:
+	if (pidfd >= 0)
+		close(pidfd);
+}
+
 /* Derives the phase from the supervisor's status file and liveness. */
 static void refresh(struct gw *gw, struct sandbox *sb)
 {
@@ -330,7 +372,7 @@ static int check_request(const struct json *req, char name[SB_NAME_MAX + 1], str
 		if (sandbox_check_name(name, e) < 0)
 			return -1;
 	} else {
-		sandbox_generate_name(name);
+		name[0] = '\0'; /* the caller picks a free generated name */
 	}
 	if (!json_is_arr(cmd) || !json_len(cmd))
 		return err_set(e, ERR_INVALID, 0, "\"command\" must be a non-empty array of strings");
@@ -368,6 +410,57 @@ static int check_request(const struct json *req, char name[SB_NAME_MAX + 1], str
 		if (str_has_prefix(k, "OPENSHELL_"))
 			return err_set(e, ERR_INVALID, 0, "environment variable '%s': OPENSHELL_* is reserved", k);
 	}
+	return 0;
+}
+
+static int name_taken(struct gw *gw, const char *name, bool *taken, struct err *e)
+{
+	sqlite3_stmt *q = NULL;
+	int rc;
+
+	if (sqlite3_prepare_v2(store_db(gw->store), "SELECT 1 FROM sandboxes WHERE name = ?1", -1,
+			       &q, NULL) != SQLITE_OK)
+		return db_err(gw, e, "cannot read sandbox names");
+	sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(q);
+	sqlite3_finalize(q);
+	*taken = rc == SQLITE_ROW;
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_err(gw, e, "cannot read sandbox names");
+}
+
+/* The reference's fallback when petnames keep colliding: six random letters. */
+static void random_letters(char out[SB_NAME_MAX + 1])
+{
+	unsigned char r[6];
+	size_t i;
+
+	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
+		for (i = 0; i < sizeof(r); i++)
+			r[i] = (unsigned char)(now_mono_ms() >> (i * 3)) ^ (unsigned char)getpid();
+	for (i = 0; i < sizeof(r); i++)
+		out[i] = (char)('a' + r[i] % 26);
+	out[sizeof(r)] = '\0';
+}
+
+/* A generated name no sandbox has: there are only 400 petnames, so at a few hundred
+ * sandboxes most draws collide; after 16 tries, six random letters (26^6 of them). The
+ * event loop is single-threaded, so nothing can take the name before the insert. */
+static int pick_free_name(struct gw *gw, char name[SB_NAME_MAX + 1], struct err *e)
+{
+	bool taken = true;
+	int tries;
+
+	for (tries = 0; taken && tries < 64; tries++) {
+		if (tries < 16)
+			sandbox_generate_name(name);
+		else
+			random_letters(name);
+		if (name_taken(gw, name, &taken, e) < 0)
+			return -1;
+	}
+	if (taken)
+		return err_set(e, ERR_RUNTIME, 0, "cannot find a free sandbox name"),
+		       err_hint(e, "name the sandbox with --name");
 	return 0;
 }
 
@@ -444,6 +537,9 @@ static int spawn_supervisor(struct gw *gw, struct sandbox *sb, const char *dir, 
 		fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 		if (fd < 0 || dup2(fd, 0) < 0)
 			_exit(127);
+		/* the gateway raised its own open files limit; sandboxes get the usual one */
+		if (gw->nofile_orig.rlim_cur && setrlimit(RLIMIT_NOFILE, &gw->nofile_orig) < 0)
+			_exit(127);
 		fexecve(gw->self_exe_fd, argv, environ);
 		_exit(127);
 	}
@@ -497,6 +593,8 @@ int sandboxes_create(struct gw *gw, const struct json *req, struct sandbox *out,
 		err_hint(e, "delete a sandbox, or raise the limit: openshell gateway update --max-sandboxes N");
 		goto out;
 	}
+	if (!out->name[0] && pick_free_name(gw, out->name, e) < 0)
+		goto out;
 	new_id(out->id);
 	out->created_ms = now_wall_ms();
 	snprintf(out->phase, sizeof(out->phase), "Provisioning");
@@ -551,7 +649,6 @@ int sandboxes_delete(struct gw *gw, const char *name, struct err *e)
 {
 	struct sandbox sb;
 	char dir[PATH_MAX], sock[PATH_MAX];
-	int64_t deadline;
 	int ret = -1;
 
 	if (load(gw, name, &sb, e) < 0)
@@ -559,15 +656,7 @@ int sandboxes_delete(struct gw *gw, const char *name, struct err *e)
 	snprintf(sb.phase, sizeof(sb.phase), "Deleting");
 	if (save_state(gw, &sb, e) < 0)
 		goto out;
-	if (supervisor_alive(&sb)) {
-		kill((pid_t)sb.supervisor_pid, SIGTERM);
-		for (deadline = now_mono_ms() + 5000; supervisor_alive(&sb) && now_mono_ms() < deadline;)
-			usleep(20000);
-		if (supervisor_alive(&sb))
-			kill((pid_t)sb.supervisor_pid, SIGKILL);
-		while (supervisor_alive(&sb))
-			usleep(10000);
-	}
+	stop_supervisor(&sb);
 	{
 		struct cgroup cg;
 		char rel[256];
@@ -862,8 +951,6 @@ int sandboxes_logs(struct gw *gw, const char *name, const char *query, struct js
 /* A running sandbox stops (processes gone, record and /sandbox kept) and stays stopped. */
 int sandboxes_stop(struct gw *gw, const char *name, struct sandbox *out, struct err *e)
 {
-	int64_t deadline = now_mono_ms() + 5000;
-
 	if (sandboxes_get(gw, name, out, e) < 0)
 		return -1;
 	if (!strcmp(out->phase, "Stopped"))
@@ -871,12 +958,7 @@ int sandboxes_stop(struct gw *gw, const char *name, struct sandbox *out, struct 
 	if (strcmp(out->phase, "Ready") && strcmp(out->phase, "Provisioning"))
 		return err_set(e, ERR_CONFLICT, 0, "sandbox '%s' is %s: only a running sandbox stops",
 			       name, out->phase);
-	if (supervisor_alive(out))
-		kill((pid_t)out->supervisor_pid, SIGTERM);
-	while (supervisor_alive(out) && now_mono_ms() < deadline)
-		usleep(10000);
-	if (supervisor_alive(out))
-		kill((pid_t)out->supervisor_pid, SIGKILL);
+	stop_supervisor(out);
 	snprintf(out->phase, sizeof(out->phase), "Stopped");
 	out->reason[0] = '\0';
 	out->supervisor_pid = 0;
