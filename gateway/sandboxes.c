@@ -302,6 +302,7 @@ int sandboxes_get(struct gw *gw, const char *name, struct sandbox *out, struct e
 int sandboxes_list(struct gw *gw, struct sandbox **out, size_t *n, struct err *e)
 {
 	sqlite3_stmt *q = NULL;
+	size_t cap = 0;
 	int rc;
 
 	*out = NULL;
@@ -311,7 +312,10 @@ int sandboxes_list(struct gw *gw, struct sandbox **out, size_t *n, struct err *e
 			       NULL) != SQLITE_OK)
 		return db_err(gw, e, "cannot list sandboxes");
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		*out = xreallocarray(*out, *n + 1, sizeof(**out));
+		if (*n == cap) { /* doubling: one row at a time copied the array n times */
+			cap = cap ? 2 * cap : 16;
+			*out = xreallocarray(*out, cap, sizeof(**out));
+		}
 		row_to_sandbox(q, &(*out)[*n]);
 		refresh(gw, &(*out)[(*n)++]);
 	}
