@@ -503,11 +503,58 @@ static int insert(struct gw *gw, struct sandbox *sb, const char *spec, struct er
 	return rc == SQLITE_DONE ? 0 : db_err(gw, e, "cannot create sandbox");
 }
 
+/* The grandchild: stdio, the usual open files limit, then the supervisor. A failure goes
+ * to the gateway as -errno on the close-on-exec pipe. */
+static __attribute__((noreturn)) void supervisor_exec(struct gw *gw, char **argv,
+						       const char *log, int report_fd)
+{
+	pid_t fail;
+	int fd;
+
+	fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	if (fd < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
+		goto fail;
+	fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || dup2(fd, 0) < 0)
+		goto fail;
+	/* the gateway raised its own open files limit; sandboxes get the usual one */
+	if (gw->nofile_orig.rlim_cur && setrlimit(RLIMIT_NOFILE, &gw->nofile_orig) < 0)
+		goto fail;
+	fexecve(gw->self_exe_fd, argv, environ);
+fail:
+	fail = -(pid_t)errno;
+	if (write(report_fd, &fail, sizeof(fail)) != (ssize_t)sizeof(fail))
+		_exit(126);
+	_exit(127);
+}
+
+/* Reads the pipe until every writer is gone: the middle child's record is the supervisor's
+ * pid, a negative one is the supervisor's errno; end of file means it has exec'd. Until
+ * then its /proc/<pid>/cmdline is still the gateway's, and a status request in between
+ * would take it for dead (seen under load with hundreds of creates). */
+static int wait_exec(int fd, pid_t *pid, struct err *e)
+{
+	pid_t rec, fail = 0;
+	ssize_t n;
+
+	*pid = 0;
+	while ((n = read(fd, &rec, sizeof(rec))) == (ssize_t)sizeof(rec) || (n < 0 && errno == EINTR))
+		if (n > 0 && rec > 0)
+			*pid = rec;
+		else if (n > 0)
+			fail = -rec;
+	if (fail)
+		return err_set(e, ERR_RUNTIME, fail, "cannot start the supervisor");
+	if (n < 0 || !*pid)
+		return err_set(e, ERR_RUNTIME, n < 0 ? errno : 0, "cannot start the supervisor");
+	return 0;
+}
+
 /* Double fork: the supervisor is nobody's child here and survives a gateway restart. */
 static int spawn_supervisor(struct gw *gw, struct sandbox *sb, const char *dir, struct err *e)
 {
 	char sock[PATH_MAX], log[PATH_MAX + 32];
-	int pfd[2], fd;
+	int pfd[2], ret;
 	pid_t pid, grand = 0;
 
 	if (sandbox_socket_path(gw, sb, sock, sizeof(sock)) < 0)
@@ -535,27 +582,15 @@ static int spawn_supervisor(struct gw *gw, struct sandbox *sb, const char *dir, 
 				_exit(1);
 			_exit(0);
 		}
-		fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-		if (fd < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
-			_exit(127);
-		fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-		if (fd < 0 || dup2(fd, 0) < 0)
-			_exit(127);
-		/* the gateway raised its own open files limit; sandboxes get the usual one */
-		if (gw->nofile_orig.rlim_cur && setrlimit(RLIMIT_NOFILE, &gw->nofile_orig) < 0)
-			_exit(127);
-		fexecve(gw->self_exe_fd, argv, environ);
-		_exit(127);
+		supervisor_exec(gw, argv, log, pfd[1]);
 	}
 	close(pfd[1]);
 	waitpid(pid, NULL, 0);
-	if (read(pfd[0], &grand, sizeof(grand)) != (ssize_t)sizeof(grand))
-		grand = 0;
+	ret = wait_exec(pfd[0], &grand, e);
 	close(pfd[0]);
-	if (!grand)
-		return err_set(e, ERR_RUNTIME, 0, "cannot start the supervisor");
-	sb->supervisor_pid = grand;
-	return 0;
+	if (ret == 0)
+		sb->supervisor_pid = grand;
+	return ret;
 }
 
 static int prepare_dir(struct gw *gw, struct sandbox *sb, const char *spec, char *dir, size_t n,
