@@ -453,7 +453,6 @@ t_two_hundred_sandboxes_at_once() {
 	setup_gw
 	run openshell gateway start --max-sandboxes 200
 	expect_rc 0
-	before=$(find /sys/fs/cgroup/{pids,memory,cpu}/openshell-openshell -mindepth 1 -type d -name 'sb-*' 2>/dev/null | sort)
 	# generated names: 400 petnames, so most draws collide at this count
 	seq 200 | xargs -P 8 -I{} sh -c '"$0" sandbox create --detach -- sleep infinity >/dev/null 2>&1 || echo "create {} failed"' \
 		"$OPENSHELL" >"$T/failed"
@@ -461,6 +460,8 @@ t_two_hundred_sandboxes_at_once() {
 	run openshell sandbox list -o json
 	python3 -c 'import json,sys; v=json.load(sys.stdin); r=[s["phase"] for s in v]; assert len(r)==200 and set(r)=={"Ready"}, (len(r), set(r))' \
 		<"$T/.out" || fail "not 200 Ready sandboxes"
+	python3 -c 'import json,sys; print("\n".join("sb-" + s["id"][:12] for s in json.load(sys.stdin)))' \
+		<"$T/.out" >"$T/cgroups"
 	first=$(python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["name"])' <"$T/.out")
 	last=$(python3 -c 'import json,sys; print(json.load(sys.stdin)[-1]["name"])' <"$T/.out")
 	run openshell sandbox exec -n "$first" -- echo first
@@ -476,8 +477,8 @@ t_two_hundred_sandboxes_at_once() {
 	! pgrep -f "supervise --dir $XDG_STATE_HOME" >/dev/null || fail "supervisors left behind"
 	[ -z "$(ls "$XDG_STATE_HOME/openshell/gateways/openshell/sandboxes")" ] || fail "sandbox dirs left behind"
 	[ -z "$(ls "$XDG_STATE_HOME/openshell/gateways/openshell/run")" ] || fail "sockets left behind"
-	after=$(find /sys/fs/cgroup/{pids,memory,cpu}/openshell-openshell -mindepth 1 -type d -name 'sb-*' 2>/dev/null | sort)
-	left=$(comm -13 <(echo "$before") <(echo "$after"))
+	# only this test's groups: other runs on the machine may share the parent group
+	left=$(find /sys/fs/cgroup -maxdepth 6 -type d -name 'sb-*' 2>/dev/null | grep -F -f "$T/cgroups")
 	[ -z "$left" ] || fail "cgroups left behind: $left"
 	teardown_gw
 }
