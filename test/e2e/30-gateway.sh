@@ -144,7 +144,11 @@ import socket, time
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(('127.0.0.1', $PORT)); s.listen(1); time.sleep(60)" &
 	holder=$!
-	sleep 0.5
+	# python's start-up can take longer than a fixed pause on a loaded machine
+	for _ in $(seq 100); do
+		ss -Hltn "sport = :$PORT" | grep -q . && break
+		sleep 0.1
+	done
 	run openshell gateway start --name t --port "$PORT"
 	expect_rc 1
 	expect_err "cannot listen on 127.0.0.1 port $PORT"
