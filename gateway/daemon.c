@@ -27,6 +27,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -124,7 +125,7 @@ static int listen_on(struct gw *gw, struct err *e)
 			port_owner_hint(gw, e);
 		goto fail;
 	}
-	if (listen(fd, 128) < 0) {
+	if (listen(fd, SOMAXCONN) < 0) { /* bursts of CLIs, e.g. many creates at once */
 		err_sys(e, ERR_RUNTIME, "cannot listen on %s port %d", gw->cfg->bind, gw->cfg->port);
 		goto fail;
 	}
@@ -136,6 +137,31 @@ fail:
 		close(fd);
 	freeaddrinfo(ai);
 	return -1;
+}
+
+/* Every API connection holds up to two descriptors (the client and, once attached, the
+ * supervisor's socket), so the soft RLIMIT_NOFILE (often 1024) goes up to the hard limit
+ * and the connection cap follows what that allows. Supervisors get the original limit
+ * back (spawn_supervisor): programs in sandboxes expect the usual soft limit. */
+static int raise_nofile(struct gw *gw, struct err *e)
+{
+	struct rlimit up;
+	rlim_t fit;
+
+	if (getrlimit(RLIMIT_NOFILE, &gw->nofile_orig) < 0)
+		return err_sys(e, ERR_RUNTIME, "cannot read the open files limit (RLIMIT_NOFILE)");
+	up = gw->nofile_orig;
+	up.rlim_cur = up.rlim_max;
+	if (up.rlim_cur > gw->nofile_orig.rlim_cur && setrlimit(RLIMIT_NOFILE, &up) < 0)
+		return err_sys(e, ERR_RUNTIME, "cannot raise the open files limit to %llu",
+			       (unsigned long long)up.rlim_cur);
+	fit = up.rlim_cur > GW_FDS_RESERVED ? (up.rlim_cur - GW_FDS_RESERVED) / 2 : 0;
+	gw->max_conns = fit < GW_MAX_CONNS ? (int)fit : GW_MAX_CONNS;
+	if (gw->max_conns < 16)
+		return err_set(e, ERR_RUNTIME, 0, "the open files limit (%llu) leaves room for only "
+			       "%d API connections", (unsigned long long)up.rlim_cur, gw->max_conns),
+		       err_hint(e, "raise the hard limit (ulimit -Hn) to at least 1024");
+	return 0;
 }
 
 static void notify(const struct gw_config *cfg, const char *text)
@@ -180,6 +206,7 @@ int gw_daemon_run(const struct gw_config *cfg, struct err *e)
 	struct gw gw = { .cfg = cfg, .listen_fd = -1, .epoll_fd = -1, .signal_fd = -1,
 			 .self_exe_fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC) };
 	int lock_fd = -1, ret = -1;
+	char conns[16];
 	bool fresh;
 
 	gw.started_ms = now_wall_ms();
@@ -197,11 +224,13 @@ int gw_daemon_run(const struct gw_config *cfg, struct err *e)
 	    setup_pki(&gw, fresh, e) < 0 || open_store(&gw, fresh, e) < 0 ||
 	    gw_id_assign(&gw.paths, &gw.id, e) < 0 || mkdir_p(gw.paths.run, 0700, e) < 0 ||
 	    mkdir_p(gw.paths.sandboxes, 0700, e) < 0 || sandbox_dirs_traversable(&gw, e) < 0 ||
-	    listen_on(&gw, e) < 0 ||
+	    raise_nofile(&gw, e) < 0 || listen_on(&gw, e) < 0 ||
 	    gw_write_pid(&gw.paths, e) < 0)
 		goto out;
+	snprintf(conns, sizeof(conns), "%d", gw.max_conns);
 	log_info("gateway", "gateway started", "name", cfg->name, "endpoint", gw.endpoint,
-		 "auth", cfg->plaintext ? "plaintext" : cfg->no_client_auth ? "tls" : "mtls", NULL);
+		 "auth", cfg->plaintext ? "plaintext" : cfg->no_client_auth ? "tls" : "mtls",
+		 "max_connections", conns, NULL);
 	if (sandboxes_resume_all(&gw, e) < 0) {
 		log_error("gateway", "cannot resume sandboxes", "error", e->msg, NULL);
 		err_clear(e);

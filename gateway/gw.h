@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 
 #include "daemon.h"
@@ -14,7 +15,8 @@
 struct store;
 struct tls_server_cfg;
 
-#define GW_MAX_CONNS 256          /* concurrent API connections; more are refused */
+#define GW_MAX_CONNS 1024         /* concurrent API connections at most; more are refused */
+#define GW_FDS_RESERVED 64        /* descriptors kept for the database, log, spawns, ... */
 #define GW_IDLE_TIMEOUT_MS 30000  /* a connection with no complete request for this long */
 #define GW_HANDSHAKE_TIMEOUT_MS 10000
 #define GW_HEALTH_INTERVAL_MS 30000
@@ -29,6 +31,8 @@ struct gw {
 	int listen_fd, epoll_fd, signal_fd;
 	int self_exe_fd;            /* /proc/self/exe at start: supervisors run this binary */
 	int nconns;
+	int max_conns;              /* GW_MAX_CONNS, or fewer when RLIMIT_NOFILE is low */
+	struct rlimit nofile_orig;  /* the limit the gateway was started with, for supervisors */
 	int64_t started_ms;
 	char endpoint[256];         /* how clients reach it: https://127.0.0.1:8080 */
 	volatile bool stopping;

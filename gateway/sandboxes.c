@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
@@ -32,6 +33,7 @@
 #define CMD_ARGS_MAX 256
 #define CMD_BYTES_MAX (256 * 1024)
 #define ENV_MAX 128
+#define SUPERVISOR_STOP_MS 5000 /* after TERM, then again after KILL */
 
 static const char *const adjectives[] = {
 	"brave", "calm", "clever", "eager", "fair", "gentle", "happy", "jolly", "keen", "kind",
@@ -226,28 +228,42 @@ static bool supervisor_alive(const struct sandbox *sb)
 	return strstr(cmdline, "supervise") && strstr(cmdline, sb->id);
 }
 
-/*
- * Waits at most timeout_ms for the supervisor to exit; true when it is gone. It is not our
- * child (double fork), so its pidfd says when it exits; the pidfd is taken before the
- * identity check so that a recycled pid cannot be waited for instead.
- */
-static bool supervisor_wait_exit(const struct sandbox *sb, int timeout_ms)
+/* Waits at most ms for the supervisor to be gone: on its pidfd when there is one (it
+ * becomes readable when the process exits), else by looking every 10 ms. */
+static void wait_supervisor(const struct sandbox *sb, int pidfd, int ms)
 {
-	int64_t deadline = now_mono_ms() + timeout_ms;
-	int pfd = sb->supervisor_pid > 0 ? (int)syscall(SYS_pidfd_open, (pid_t)sb->supervisor_pid, 0)
-					 : -1;
-	bool gone;
+	int64_t deadline = now_mono_ms() + ms;
+	struct pollfd p = { pidfd, POLLIN, 0 };
 
-	while (!(gone = !supervisor_alive(sb)) && now_mono_ms() < deadline) {
-		struct pollfd p = { pfd, POLLIN, 0 };
-		int64_t left = deadline - now_mono_ms();
-
-		if (pfd < 0 || poll(&p, 1, left > 0 ? (int)left : 0) < 0)
-			usleep(10000); /* no pidfd (kernel < 5.3) or EINTR: look again soon */
+	while (supervisor_alive(sb) && now_mono_ms() < deadline) {
+		if (pidfd < 0) {
+			usleep(10000);
+			continue;
+		}
+		if (poll(&p, 1, (int)(deadline - now_mono_ms())) < 0 && errno != EINTR)
+			pidfd = -1; /* cannot wait on it: fall back to looking */
 	}
-	if (pfd >= 0)
-		close(pfd);
-	return gone;
+}
+
+/* TERM, up to 5 s to take the sandbox down, then KILL. A delete of hundreds of sandboxes
+ * waits for each exactly as long as it takes instead of in 20 ms steps. */
+static void stop_supervisor(const struct sandbox *sb)
+{
+	int pidfd = sb->supervisor_pid > 0 ? (int)syscall(SYS_pidfd_open, (pid_t)sb->supervisor_pid, 0)
+					   : -1;
+
+	/* checked after the pidfd is open: the pid cannot have been reused under it then */
+	if (!supervisor_alive(sb))
+		goto out;
+	kill((pid_t)sb->supervisor_pid, SIGTERM);
+	wait_supervisor(sb, pidfd, SUPERVISOR_STOP_MS);
+	if (supervisor_alive(sb)) {
+		kill((pid_t)sb->supervisor_pid, SIGKILL);
+		wait_supervisor(sb, pidfd, SUPERVISOR_STOP_MS);
+	}
+out:
+	if (pidfd >= 0)
+		close(pidfd);
 }
 
 /* Derives the phase from the supervisor's status file and liveness. */
@@ -298,6 +314,7 @@ int sandboxes_get(struct gw *gw, const char *name, struct sandbox *out, struct e
 int sandboxes_list(struct gw *gw, struct sandbox **out, size_t *n, struct err *e)
 {
 	sqlite3_stmt *q = NULL;
+	size_t cap = 0;
 	int rc;
 
 	*out = NULL;
@@ -307,7 +324,10 @@ int sandboxes_list(struct gw *gw, struct sandbox **out, size_t *n, struct err *e
 			       NULL) != SQLITE_OK)
 		return db_err(gw, e, "cannot list sandboxes");
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		*out = xreallocarray(*out, *n + 1, sizeof(**out));
+		if (*n == cap) { /* doubling: one row at a time copied the array n times */
+			cap = cap ? 2 * cap : 16;
+			*out = xreallocarray(*out, cap, sizeof(**out));
+		}
 		row_to_sandbox(q, &(*out)[*n]);
 		refresh(gw, &(*out)[(*n)++]);
 	}
@@ -368,7 +388,7 @@ static int check_request(const struct json *req, char name[SB_NAME_MAX + 1], str
 		if (sandbox_check_name(name, e) < 0)
 			return -1;
 	} else {
-		sandbox_generate_name(name);
+		name[0] = '\0'; /* the caller picks a free generated name */
 	}
 	if (!json_is_arr(cmd) || !json_len(cmd))
 		return err_set(e, ERR_INVALID, 0, "\"command\" must be a non-empty array of strings");
@@ -409,6 +429,57 @@ static int check_request(const struct json *req, char name[SB_NAME_MAX + 1], str
 	return 0;
 }
 
+static int name_taken(struct gw *gw, const char *name, bool *taken, struct err *e)
+{
+	sqlite3_stmt *q = NULL;
+	int rc;
+
+	if (sqlite3_prepare_v2(store_db(gw->store), "SELECT 1 FROM sandboxes WHERE name = ?1", -1,
+			       &q, NULL) != SQLITE_OK)
+		return db_err(gw, e, "cannot read sandbox names");
+	sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(q);
+	sqlite3_finalize(q);
+	*taken = rc == SQLITE_ROW;
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_err(gw, e, "cannot read sandbox names");
+}
+
+/* The reference's fallback when petnames keep colliding: six random letters. */
+static void random_letters(char out[SB_NAME_MAX + 1])
+{
+	unsigned char r[6];
+	size_t i;
+
+	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
+		for (i = 0; i < sizeof(r); i++)
+			r[i] = (unsigned char)(now_mono_ms() >> (i * 3)) ^ (unsigned char)getpid();
+	for (i = 0; i < sizeof(r); i++)
+		out[i] = (char)('a' + r[i] % 26);
+	out[sizeof(r)] = '\0';
+}
+
+/* A generated name no sandbox has: there are only 400 petnames, so at a few hundred
+ * sandboxes most draws collide; after 16 tries, six random letters (26^6 of them). The
+ * event loop is single-threaded, so nothing can take the name before the insert. */
+static int pick_free_name(struct gw *gw, char name[SB_NAME_MAX + 1], struct err *e)
+{
+	bool taken = true;
+	int tries;
+
+	for (tries = 0; taken && tries < 64; tries++) {
+		if (tries < 16)
+			sandbox_generate_name(name);
+		else
+			random_letters(name);
+		if (name_taken(gw, name, &taken, e) < 0)
+			return -1;
+	}
+	if (taken)
+		return err_set(e, ERR_RUNTIME, 0, "cannot find a free sandbox name"),
+		       err_hint(e, "name the sandbox with --name");
+	return 0;
+}
+
 static void new_id(char id[40])
 {
 	unsigned char r[16];
@@ -444,42 +515,58 @@ static int insert(struct gw *gw, struct sandbox *sb, const char *spec, struct er
 	return rc == SQLITE_DONE ? 0 : db_err(gw, e, "cannot create sandbox");
 }
 
-/* Double fork: the supervisor is nobody's child here and survives a gateway restart. */
-/* In the supervisor-to-be after the double fork: stdio, then our own binary. On failure
- * the errno goes up the pipe (which exec closes on success). */
-static __attribute__((noreturn)) void exec_supervisor(struct gw *gw, int report, char **argv,
-						      const char *log)
+/* The grandchild: stdio, the usual open files limit, then the supervisor. A failure goes
+ * to the gateway as -errno on the close-on-exec pipe. */
+static __attribute__((noreturn)) void supervisor_exec(struct gw *gw, char **argv,
+						       const char *log, int report_fd)
 {
-	pid_t self = getpid();
-	int fd, err;
+	pid_t fail;
+	int fd;
 
-	if (write(report, &self, sizeof(self)) != (ssize_t)sizeof(self))
-		_exit(127);
 	fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 	if (fd < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
 		goto fail;
 	fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || dup2(fd, 0) < 0)
 		goto fail;
+	/* the gateway raised its own open files limit; sandboxes get the usual one */
+	if (gw->nofile_orig.rlim_cur && setrlimit(RLIMIT_NOFILE, &gw->nofile_orig) < 0)
+		goto fail;
 	fexecve(gw->self_exe_fd, argv, environ);
 fail:
-	err = errno;
-	if (write(report, &err, sizeof(err)) < 0)
-		_exit(127);
+	fail = -(pid_t)errno;
+	if (write(report_fd, &fail, sizeof(fail)) != (ssize_t)sizeof(fail))
+		_exit(126);
 	_exit(127);
 }
 
-/*
- * Double fork (the supervisor outlives the gateway and is not its child), and return only
- * once the supervisor runs our binary: until then its /proc entry is a copy of the
- * gateway, which the liveness check would take for a dead supervisor.
- */
+/* Reads the pipe until every writer is gone: the middle child's record is the supervisor's
+ * pid, a negative one is the supervisor's errno; end of file means it has exec'd. Until
+ * then its /proc/<pid>/cmdline is still the gateway's, and a status request in between
+ * would take it for dead (seen under load with hundreds of creates). */
+static int wait_exec(int fd, pid_t *pid, struct err *e)
+{
+	pid_t rec, fail = 0;
+	ssize_t n;
+
+	*pid = 0;
+	while ((n = read(fd, &rec, sizeof(rec))) == (ssize_t)sizeof(rec) || (n < 0 && errno == EINTR))
+		if (n > 0 && rec > 0)
+			*pid = rec;
+		else if (n > 0)
+			fail = -rec;
+	if (fail)
+		return err_set(e, ERR_RUNTIME, fail, "cannot start the supervisor");
+	if (n < 0 || !*pid)
+		return err_set(e, ERR_RUNTIME, n < 0 ? errno : 0, "cannot start the supervisor");
+	return 0;
+}
+
+/* Double fork: the supervisor is nobody's child here and survives a gateway restart. */
 static int spawn_supervisor(struct gw *gw, struct sandbox *sb, const char *dir, struct err *e)
 {
 	char sock[PATH_MAX], log[PATH_MAX + 32];
-	char *argv[] = { "openshell", "supervise", "--dir", (char *)dir, "--socket", sock,
-			 "--id", sb->id, NULL };
-	int pfd[2], exec_err = 0;
+	int pfd[2], ret;
 	pid_t pid, grand = 0;
 
 	if (sandbox_socket_path(gw, sb, sock, sizeof(sock)) < 0)
@@ -494,34 +581,28 @@ static int spawn_supervisor(struct gw *gw, struct sandbox *sb, const char *dir, 
 		return err_sys(e, ERR_RUNTIME, "cannot start the supervisor");
 	}
 	if (pid == 0) {
+		char *argv[] = { "openshell", "supervise", "--dir", (char *)dir, "--socket", sock,
+				 "--id", sb->id, NULL };
 		sigset_t none;
 
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL); /* the gateway blocks signals for signalfd */
 		setsid();
 		grand = fork();
-		if (grand == 0)
-			exec_supervisor(gw, pfd[1], argv, log);
-		if (grand < 0) {
-			grand = -errno;
+		if (grand != 0) {
 			if (write(pfd[1], &grand, sizeof(grand)) < 0)
 				_exit(1);
+			_exit(0);
 		}
-		_exit(0);
+		supervisor_exec(gw, argv, log, pfd[1]);
 	}
 	close(pfd[1]);
 	waitpid(pid, NULL, 0);
-	/* the supervisor's pid, then EOF when its exec closed the pipe, or the exec's errno */
-	if (read_full(pfd[0], &grand, sizeof(grand)) != (ssize_t)sizeof(grand))
-		grand = 0;
-	if (grand > 0 && read_full(pfd[0], &exec_err, sizeof(exec_err)) != (ssize_t)sizeof(exec_err))
-		exec_err = 0;
+	ret = wait_exec(pfd[0], &grand, e);
 	close(pfd[0]);
-	if (grand <= 0 || exec_err)
-		return err_set(e, ERR_RUNTIME, grand < 0 ? -grand : exec_err,
-			       "cannot start the supervisor");
-	sb->supervisor_pid = grand;
-	return 0;
+	if (ret == 0)
+		sb->supervisor_pid = grand;
+	return ret;
 }
 
 static int prepare_dir(struct gw *gw, struct sandbox *sb, const char *spec, char *dir, size_t n,
@@ -563,6 +644,8 @@ int sandboxes_create(struct gw *gw, const struct json *req, struct sandbox *out,
 		err_hint(e, "delete a sandbox, or raise the limit: openshell gateway update --max-sandboxes N");
 		goto out;
 	}
+	if (!out->name[0] && pick_free_name(gw, out->name, e) < 0)
+		goto out;
 	new_id(out->id);
 	out->created_ms = now_wall_ms();
 	snprintf(out->phase, sizeof(out->phase), "Provisioning");
@@ -624,13 +707,7 @@ int sandboxes_delete(struct gw *gw, const char *name, struct err *e)
 	snprintf(sb.phase, sizeof(sb.phase), "Deleting");
 	if (save_state(gw, &sb, e) < 0)
 		goto out;
-	if (supervisor_alive(&sb)) {
-		kill((pid_t)sb.supervisor_pid, SIGTERM);
-		if (!supervisor_wait_exit(&sb, 5000))
-			kill((pid_t)sb.supervisor_pid, SIGKILL);
-		while (!supervisor_wait_exit(&sb, 1000))
-			;
-	}
+	stop_supervisor(&sb);
 	{
 		struct cgroup cg;
 		char rel[256];
@@ -932,10 +1009,7 @@ int sandboxes_stop(struct gw *gw, const char *name, struct sandbox *out, struct 
 	if (strcmp(out->phase, "Ready") && strcmp(out->phase, "Provisioning"))
 		return err_set(e, ERR_CONFLICT, 0, "sandbox '%s' is %s: only a running sandbox stops",
 			       name, out->phase);
-	if (supervisor_alive(out))
-		kill((pid_t)out->supervisor_pid, SIGTERM);
-	if (!supervisor_wait_exit(out, 5000))
-		kill((pid_t)out->supervisor_pid, SIGKILL);
+	stop_supervisor(out);
 	snprintf(out->phase, sizeof(out->phase), "Stopped");
 	out->reason[0] = '\0';
 	out->supervisor_pid = 0;

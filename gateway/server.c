@@ -2,7 +2,7 @@
 /*
  * The gateway's event loop: one epoll, non-blocking sockets, no threads (DESIGN.md §3).
  * A connection goes TLS handshake (unless plaintext) -> request head -> body -> handler
- * -> response, and around again while keep-alive holds. Bounded: GW_MAX_CONNS
+ * -> response, and around again while keep-alive holds. Bounded: gw->max_conns
  * connections (more are closed at once), the parser's head and body limits, a
  * handshake deadline and an idle deadline.
  */
@@ -179,7 +179,7 @@ static void accept_all(struct gw *gw)
 
 		if (fd < 0)
 			return; /* EAGAIN, or a transient error: try again on the next event */
-		if (gw->nconns >= GW_MAX_CONNS) {
+		if (gw->nconns >= gw->max_conns) {
 			log_warn("api", "connection refused: too many connections", NULL);
 			close(fd);
 			continue;

@@ -617,7 +617,8 @@ static void close_fd_range(unsigned lo, unsigned hi)
 
 /* The sandbox must not keep the supervisor's descriptors: the write end of the main
  * process's stdin would keep it from ever seeing EOF, and the rest is not its business.
- * Everything from 3 up goes except the kept ones (-1 keeps nothing). */
+ * Everything from 3 up goes except the kept ones (-1 keeps nothing): one close_range per
+ * gap instead of one close per possible descriptor, which costs milliseconds. */
 static void close_other_fds(const struct jail_spec *s, int keep1, int keep2, int keep3)
 {
 	int keep[6] = { keep1, keep2, keep3, s->stdio[0], s->stdio[1], s->stdio[2] };

@@ -866,6 +866,23 @@ static bool finished(struct sup *s)
 	return true;
 }
 
+/* The loop looks at the clock (exit lingers, unclaimed output) only while something is
+ * going on; an idle sandbox sleeps until an event, so hundreds of them cost no CPU. */
+static int poll_timeout(const struct sup *s)
+{
+	int i;
+
+	if (s->exited || s->to_client.len || s->to_stdin.len)
+		return 200;
+	for (i = 0; i < PENDING_MAX; i++)
+		if (s->pend[i].fd >= 0)
+			return 200;
+	for (i = 0; i < EXEC_MAX; i++)
+		if (s->ex[i].state != EXEC_FREE)
+			return 200;
+	return -1;
+}
+
 static int serve(struct sup *s)
 {
 	struct pollfd p[P_TOTAL];
@@ -873,7 +890,7 @@ static int serve(struct sup *s)
 	for (;;) {
 		int n = build_pollset(s, p);
 
-		if (poll(p, (nfds_t)n, 200) < 0 && errno != EINTR)
+		if (poll(p, (nfds_t)n, poll_timeout(s)) < 0 && errno != EINTR)
 			return -1;
 		if ((p[P_SIG].revents & POLLIN) && handle_signals(s))
 			return 0;

@@ -8,6 +8,7 @@
 #   sandbox exec NAME -- /bin/true           budget < 10 ms
 #   supervisor RSS                           budget < 3 MiB
 #   proxy throughput and decision latency    see test/bench/proxy.sh
+#   200 concurrent sandboxes                 see test/bench/scale.sh (times, memory, leftovers)
 set -u
 cd "$(dirname "$0")/../.."
 [ -x ./openshell ] || ./build.sh >/dev/null || exit 1
@@ -58,4 +59,5 @@ sup=$(pgrep -f "supervise --dir .*$B" | head -n 1)
 echo "== supervisor RSS: $(awk '/VmRSS/ {print $2, $3}' /proc/"$sup"/status 2>/dev/null) (budget 3 MiB)"
 "$O" sandbox delete rss >/dev/null 2>&1
 O=$O ./test/bench/proxy.sh
+O=$O ./test/bench/scale.sh
 echo "== binary: $(stat -c %s "$O") bytes, $(file -b "$O" | cut -d, -f1-2)"

@@ -449,6 +449,40 @@ t_a_hundred_sandboxes_leave_nothing_behind() {
 	teardown_gw
 }
 
+t_two_hundred_sandboxes_at_once() {
+	setup_gw
+	run openshell gateway start --max-sandboxes 200
+	expect_rc 0
+	# generated names: 400 petnames, so most draws collide at this count
+	seq 200 | xargs -P 8 -I{} sh -c '"$0" sandbox create --detach -- sleep infinity >/dev/null 2>&1 || echo "create {} failed"' \
+		"$OPENSHELL" >"$T/failed"
+	[ ! -s "$T/failed" ] || fail "$(head -n 3 "$T/failed")"
+	run openshell sandbox list -o json
+	python3 -c 'import json,sys; v=json.load(sys.stdin); r=[s["phase"] for s in v]; assert len(r)==200 and set(r)=={"Ready"}, (len(r), set(r))' \
+		<"$T/.out" || fail "not 200 Ready sandboxes"
+	python3 -c 'import json,sys; print("\n".join("sb-" + s["id"][:12] for s in json.load(sys.stdin)))' \
+		<"$T/.out" >"$T/cgroups"
+	first=$(python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["name"])' <"$T/.out")
+	last=$(python3 -c 'import json,sys; print(json.load(sys.stdin)[-1]["name"])' <"$T/.out")
+	run openshell sandbox exec -n "$first" -- echo first
+	expect_out_line "first"
+	run openshell sandbox exec -n "$last" -- echo last
+	expect_out_line "last"
+	run openshell sandbox create --detach -- sleep infinity
+	expect_rc 1
+	expect_err "has reached its maximum of 200 sandboxes"
+	run openshell sandbox delete --all
+	expect_rc 0
+	sleep 0.3
+	! pgrep -f "supervise --dir $XDG_STATE_HOME" >/dev/null || fail "supervisors left behind"
+	[ -z "$(ls "$XDG_STATE_HOME/openshell/gateways/openshell/sandboxes")" ] || fail "sandbox dirs left behind"
+	[ -z "$(ls "$XDG_STATE_HOME/openshell/gateways/openshell/run")" ] || fail "sockets left behind"
+	# only this test's groups: other runs on the machine may share the parent group
+	left=$(find /sys/fs/cgroup -maxdepth 6 -type d -name 'sb-*' 2>/dev/null | grep -F -f "$T/cgroups")
+	[ -z "$left" ] || fail "cgroups left behind: $left"
+	teardown_gw
+}
+
 t_denied_system_calls() {
 	setup_gw
 	sb 'python3 -c "
