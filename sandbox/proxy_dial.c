@@ -21,6 +21,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "lib/log.h"
 #include "lib/util.h"
 
 static void add_addr(struct pol_addr *addrs, size_t *n, const struct pol_addr *a)
@@ -140,12 +141,29 @@ static socklen_t to_sockaddr(const struct pol_addr *a, uint16_t port, struct soc
 	return sizeof(*s4);
 }
 
+/* A connected upstream socket as the relays want it: no Nagle (they forward what arrives),
+ * blocking, and a send timeout so that an upstream that stops reading cannot hold a thread
+ * in send() for ever. -1 when the mode or the timeout could not be set. */
+static int blocking_with_timeout(int fd)
+{
+	struct timeval tv = { PROXY_SEND_TIMEOUT_S, 0 };
+	int one = 1, fl;
+
+	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) < 0)
+		log_debug("proxy", "cannot set TCP_NODELAY upstream", "error", strerror(errno),
+			  NULL);
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0)
+		return -1;
+	fl = fcntl(fd, F_GETFL);
+	return fl < 0 ? -1 : fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+}
+
 /* One address, non-blocking connect bounded by the dial timeout; returns the fd or -1. */
 static int dial_one(const struct pol_addr *a, uint16_t port, int *err)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = to_sockaddr(a, port, &ss);
-	int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0), one = 1;
+	int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	struct pollfd p;
 	socklen_t elen = sizeof(*err);
 
@@ -167,10 +185,10 @@ static int dial_one(const struct pol_addr *a, uint16_t port, int *err)
 			*err = errno;
 		goto fail;
 	}
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &(struct timeval){ PROXY_SEND_TIMEOUT_S, 0 },
-		   sizeof(struct timeval));
-	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	if (blocking_with_timeout(fd) < 0) {
+		*err = errno;
+		goto fail;
+	}
 	return fd;
 fail:
 	close(fd);

@@ -266,6 +266,45 @@ print("closed" if s.recv(100) == b"" else "data", flush=True)' >"$T/hold.out" 2>
 }
 t_a_reload_closes_open_tunnels() { lab_run body_a_reload_closes_open_tunnels; }
 
+body_tunnels_carry_a_half_close_both_ways() {
+	pgw
+	write_policy "$T/p.yaml" <<'Y'
+version: 1
+network_policies:
+  sink:
+    endpoints:
+      - { host: api.test, port: 7000 }
+    binaries:
+      - { path: /usr/bin/python3* }
+Y
+	# the client sends 4 MiB and shuts its side; the upstream only answers after that EOF
+	# came through the tunnel, and its answer must still come back before the tunnel ends
+	in_sb "$T/p.yaml" 'python3 -c "
+import socket
+s = socket.create_connection((\"127.0.0.1\", 3128))
+s.sendall(b\"CONNECT api.test:7000 HTTP/1.1\\r\\nHost: api.test:7000\\r\\n\\r\\n\")
+head = b\"\"
+while not head.endswith(b\"\\r\\n\\r\\n\"):
+    head += s.recv(1)
+print(head.decode().splitlines()[0])
+s.sendall(b\"x\" * (4 << 20))
+s.shutdown(socket.SHUT_WR)
+s.settimeout(30)
+got = b\"\"
+while True:
+    d = s.recv(65536)
+    if not d:
+        break
+    got += d
+print(got.decode().strip(), \"then EOF\")
+"'
+	expect_rc 0
+	expect_out "200 Connection Established"
+	expect_out "got 4194304 then EOF"
+	pend
+}
+t_tunnels_carry_a_half_close_both_ways() { lab_run body_tunnels_carry_a_half_close_both_ways; }
+
 body_git_through_the_proxy() {
 	pgw
 	need_cmd git

@@ -6,7 +6,8 @@
 #                    upstream namespace; no default route, so no packet can go anywhere but
 #                    the test's own hosts) and a private mount namespace in which $T/hosts is
 #                    bound on /etc/hosts. The upstream (tools/upstream.py) answers HTTP on
-#                    10.207.0.2 ports 80, 8080 and 6443 and HTTPS on 443.
+#                    10.207.0.2 ports 80, 8080 and 6443 and HTTPS on 443; on port 7000 it
+#                    reads until the client's half-close, then answers "got <bytes>".
 #
 # Names in $T/hosts: api.test other.test x.corp.test k8s.test -> the upstream;
 # lo.test -> 127.0.0.1; meta.test -> 169.254.169.254.
@@ -36,7 +37,7 @@ lab_up() {
 		-keyout "$T/up.key" -out "$T/up.crt" -subj /CN=api.test \
 		-addext subjectAltName=DNS:api.test,DNS:x.corp.test >/dev/null 2>&1 || fail "openssl"
 	ip netns exec "$NS_UP" python3 "$ROOT/test/e2e/tools/upstream.py" --bind "$LAB_UP" \
-		--port 80 --port 8080 --port 6443 --tls "443:$T/up.crt:$T/up.key" &
+		--port 80 --port 8080 --port 6443 --sink 7000 --tls "443:$T/up.crt:$T/up.key" &
 	LAB_PID=$!
 	ip netns exec "$NS_GW" timeout 10 bash -c \
 		"until (exec 3<>/dev/tcp/$LAB_UP/80) 2>/dev/null; do sleep 0.1; done" ||

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """A test upstream for the proxy's end-to-end tests, run inside the test's own network
 namespace: plain HTTP on the given ports answers "<METHOD> <path>" (and the request's Host),
-and with --tls PORT:CERT:KEY an HTTPS listener does the same. Exits when killed."""
+and with --tls PORT:CERT:KEY an HTTPS listener does the same; on a --sink PORT a raw TCP
+server reads until the client's half-close, answers "got <bytes>" and closes. Exits when
+killed."""
 import argparse
 import http.server
 import socketserver
@@ -36,13 +38,31 @@ class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
     allow_reuse_address = True
 
 
+class Sink(socketserver.BaseRequestHandler):
+    def handle(self):
+        n = 0
+        while True:
+            data = self.request.recv(65536)
+            if not data:
+                break
+            n += len(data)
+        self.request.sendall(f"got {n}\n".encode())
+
+
+class SinkServer(socketserver.ThreadingMixIn, socketserver.TCPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bind", required=True)
     ap.add_argument("--port", type=int, action="append", default=[])
     ap.add_argument("--tls", action="append", default=[])
+    ap.add_argument("--sink", type=int, action="append", default=[])
     a = ap.parse_args()
     servers = [Server((a.bind, p), Echo) for p in a.port]
+    servers += [SinkServer((a.bind, p), Sink) for p in a.sink]
     for spec in a.tls:
         port, cert, key = spec.split(":")
         s = Server((a.bind, int(port)), Echo)
