@@ -36,7 +36,7 @@
 #define PROVISION_TIMEOUT_S 300
 
 struct create_args {
-	const char *name, *policy, *output, *cpus, *memory;
+	const char *name, *policy, *output, *cpus, *memory, *from;
 	struct strlist env, labels;
 	bool tty, no_tty, detach, no_keep;
 };
@@ -46,6 +46,9 @@ static const struct opt create_opts[] = {
 	  "sandbox name (a DNS label of at most 19 characters)", NULL, NULL, 0, 0, "generated" },
 	{ 0, "env", OPT_STRLIST, offsetof(struct create_args, env), "K=V",
 	  "environment variable for the command (repeatable)", NULL, NULL, 0, 0, NULL },
+	{ 0, "from", OPT_STR, offsetof(struct create_args, from), "DIR",
+	  "root filesystem: a directory on the gateway's host (no images)", NULL, NULL, 0, 0,
+	  "the host's /" },
 	{ 0, "policy", OPT_STR, offsetof(struct create_args, policy), "FILE",
 	  "sandbox policy (YAML)", NULL, "OPENSHELL_SANDBOX_POLICY", 0, 0, NULL },
 	{ 0, "cpus", OPT_STR, offsetof(struct create_args, cpus), "N", "CPU limit (4.0, 0.5, 250m)",
@@ -121,13 +124,16 @@ static struct json *create_request(const struct create_args *a, struct cli *cli,
 	(void)argv;
 	if (a->name)
 		json_obj_add_str(req, "name", a->name);
-	if (cli->dash_argc == 0) {
+	if (cli->dash_argc == 0 && !a->from) { /* with --from the gateway picks DIR's shell */
 		json_arr_add(cmd, json_new_str(access("/bin/bash", X_OK) == 0 ? "/bin/bash" : "/bin/sh"));
 		json_arr_add(cmd, json_new_str("-l"));
 	}
 	for (i = 0; i < (size_t)cli->dash_argc; i++)
 		json_arr_add(cmd, json_new_str(cli->dash_argv[i]));
-	json_obj_add(req, "command", cmd);
+	if (json_len(cmd))
+		json_obj_add(req, "command", cmd);
+	else
+		json_free(cmd);
 	for (i = 0; i < a->env.n; i++) {
 		const char *eq = strchr(a->env.v[i], '=');
 		char key[257];
@@ -391,6 +397,7 @@ static int create_run(struct cli *cli, void *args, int argc, char **argv, struct
 	struct gw_target t = { 0 };
 	char name[SB_NAME_MAX + 1] = "";
 	struct buf policy = BUF_INIT;
+	char from[PATH_MAX];
 	int status = 0, ret = -1;
 
 	if (a->name && sandbox_check_name(a->name, e) < 0)
@@ -399,8 +406,12 @@ static int create_run(struct cli *cli, void *args, int argc, char **argv, struct
 		return err_set(e, ERR_USAGE, 0, "--no-keep cannot be combined with --detach or -o");
 	if (a->policy && policy_read_file(a->policy, &policy, e) < 0) /* before anything exists */
 		return -1;
+	if (a->from && sandbox_from_arg(cli, a->from, from, sizeof(from), e) < 0)
+		return -1;
 	if (!(req = create_request(a, cli, argc, argv, tty, e)))
 		goto out;
+	if (a->from)
+		json_obj_add_str(req, "from", from);
 	if (a->policy)
 		json_obj_add_str(req, "policy", policy.p);
 	if (resolve_or_bootstrap(cli, &t, e) < 0 ||
@@ -565,6 +576,8 @@ static int get_run(struct cli *cli, void *args, int argc, char **argv, struct er
 			printf("  Exit code: %lld\n", (long long)code);
 		if (json_get_str(r.body, "reason", NULL))
 			printf("  Reason: %s\n", json_get_str(r.body, "reason", ""));
+		if (json_get_str(r.body, "from", NULL))
+			printf("  From: %s\n", json_get_str(r.body, "from", ""));
 		printf("  Created: %s\n  Command:", json_get_str(r.body, "created_at", ""));
 		cmd = json_get(r.body, "command");
 		for (i = 0; i < json_len(cmd); i++) {
