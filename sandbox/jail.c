@@ -142,9 +142,37 @@ static int bind_fd(int src_fd, int dst_fd, bool rw)
 	return r;
 }
 
+#define LINK_DEPTH 8 /* symbolic links followed to make the places they point to */
+
+static int root_dirs_at(int root_fd, const char *path, int depth);
+
+/* `name` in parent_fd (reached as `prefix`) is a symbolic link to a place missing inside
+ * the new root: that place is made, inside, so that the link leads somewhere. */
+static int make_link_target(int root_fd, int parent_fd, const char *prefix, const char *name,
+			    int depth)
+{
+	char target[PATH_MAX], full[PATH_MAX];
+	ssize_t n = readlinkat(parent_fd, name, target, sizeof(target) - 1);
+	const char *slash = strrchr(prefix, '/');
+	int fd;
+
+	if (n < 0)
+		return -1;
+	target[n] = '\0';
+	if (target[0] == '/' ? fmt_into(full, sizeof(full), "%s", target) < 0
+			     : fmt_into(full, sizeof(full), "%.*s/%s",
+					(int)(slash ? slash - prefix : 0), prefix, target) < 0)
+		return errno = ENAMETOOLONG, -1;
+	fd = root_dirs_at(root_fd, full, depth + 1);
+	if (fd < 0)
+		return -1;
+	close(fd);
+	return 0;
+}
+
 /* The directory `path` inside the new root (resolved as the sandbox will see it, symbolic
  * links included, never leaving it), made where missing. Returns an O_PATH fd or -1. */
-static int root_dirs(int root_fd, const char *path)
+static int root_dirs_at(int root_fd, const char *path, int depth)
 {
 	char prefix[PATH_MAX], name[NAME_MAX + 1];
 	const char *p = path, *end;
@@ -164,13 +192,22 @@ static int root_dirs(int root_fd, const char *path)
 		}
 		snprintf(name, sizeof(name), "%.*s", (int)(end - p), p);
 		next = rootdir_resolve(root_fd, prefix, O_PATH | O_DIRECTORY);
-		if (next < 0 && errno == ENOENT && (mkdirat(fd, name, 0755) == 0 || errno == EEXIST))
-			next = rootdir_resolve(root_fd, prefix, O_PATH | O_DIRECTORY);
+		if (next < 0 && errno == ENOENT) {
+			if (mkdirat(fd, name, 0755) == 0 ||
+			    (errno == EEXIST && depth < LINK_DEPTH &&
+			     make_link_target(root_fd, fd, prefix, name, depth) == 0))
+				next = rootdir_resolve(root_fd, prefix, O_PATH | O_DIRECTORY);
+		}
 		close(fd);
 		fd = next;
 		p = end;
 	}
 	return fd;
+}
+
+static int root_dirs(int root_fd, const char *path)
+{
+	return root_dirs_at(root_fd, path, 0);
 }
 
 /* `path`'s parent inside the new root (made where missing) and its last component. */
