@@ -762,7 +762,12 @@ static const struct opt get_opts[] = {
 const struct cmd cmd_sandbox_subs[] = {
 	{ "create", NULL, "create a sandbox and run a command in it", "[-- CMD...]",
 	  "Without a gateway, starts a local one first. Attaches to the command (default: a login\n"
-	  "shell) and exits with its exit status; --detach returns once the sandbox is ready.",
+	  "shell) and exits with its exit status; --detach returns once the sandbox is ready.\n"
+	  "--from DIR takes the policy's paths (/usr, /etc, ...) from DIR, a directory holding a\n"
+	  "root filesystem on the gateway's host, instead of from its /; links inside DIR never\n"
+	  "lead out of it. DIR must belong to root or the gateway's user and be writable by nobody\n"
+	  "else. Images and Dockerfiles are not supported: make DIR with 'mmdebstrap stable DIR'\n"
+	  "or 'docker export $(docker create IMAGE) | tar -x -C DIR'.",
 	  create_opts, sizeof(struct create_args), 0, 0, create_run, NULL, CMD_PASSTHRU },
 	{ "exec", NULL, "run a command in a running sandbox", "-- CMD...",
 	  "Streams stdin, stdout and stderr and exits with the command's exit status (124\n"
