@@ -408,6 +408,16 @@ static int insert(struct gw *gw, struct sandbox *sb, const char *spec, struct er
 	return rc == SQLITE_DONE ? 0 : db_err(gw, e, "cannot create sandbox");
 }
 
+static void wait_for_eof(int fd)
+{
+	ssize_t n;
+	char c;
+
+	do
+		n = read(fd, &c, 1);
+	while (n > 0 || (n < 0 && errno == EINTR));
+}
+
 /* Double fork: the supervisor is nobody's child here and survives a gateway restart. */
 static int spawn_supervisor(struct gw *gw, struct sandbox *sb, const char *dir, struct err *e)
 {
@@ -453,6 +463,10 @@ static int spawn_supervisor(struct gw *gw, struct sandbox *sb, const char *dir, 
 	waitpid(pid, NULL, 0);
 	if (read(pfd[0], &grand, sizeof(grand)) != (ssize_t)sizeof(grand))
 		grand = 0;
+	/* EOF once the supervisor has exec'd (its copy of the pipe is close-on-exec): before,
+	 * its cmdline is still ours and supervisor_alive() would take it for dead */
+	if (grand)
+		wait_for_eof(pfd[0]);
 	close(pfd[0]);
 	if (!grand)
 		return err_set(e, ERR_RUNTIME, 0, "cannot start the supervisor");
