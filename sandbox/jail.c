@@ -344,7 +344,8 @@ static int bind_dev(const char *name)
 }
 
 /* Generated /etc files, bound over the root's own (or placed in its /etc). When /etc is
- * bound read-only from a root without that file, there is nowhere to put it: skipped. */
+ * bound read-only from a root without that file (or with a link to nowhere in its place),
+ * there is nowhere to put it: it is left out. */
 static int etc_file(struct child *c, const char *name, const char *text)
 {
 	char gen[64], dst[64];
@@ -358,7 +359,7 @@ static int etc_file(struct child *c, const char *name, const char *text)
 		goto out;
 	src = openat(c->new_fd, gen, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 	to = root_target(c->new_fd, dst, false);
-	if (to < 0 && errno == EROFS)
+	if (to < 0 && (errno == EROFS || errno == ENOENT))
 		ret = 0;
 	else if (src >= 0 && to >= 0 && bind_fd(src, to, false) == 0)
 		ret = 0;
