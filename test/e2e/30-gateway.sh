@@ -142,9 +142,10 @@ t_port_in_use_names_the_holder() {
 	python3 -c "
 import socket, time
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(('127.0.0.1', $PORT)); s.listen(1); time.sleep(60)" &
+s.bind(('127.0.0.1', $PORT)); s.listen(1); open('$T/held', 'w').close(); time.sleep(60)" &
 	holder=$!
-	sleep 0.5
+	for _ in $(seq 600); do [ -e "$T/held" ] && break; sleep 0.05; done # held, however slow the machine
+	expect_file "$T/held"
 	run openshell gateway start --name t --port "$PORT"
 	expect_rc 1
 	expect_err "cannot listen on 127.0.0.1 port $PORT"
