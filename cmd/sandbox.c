@@ -37,7 +37,7 @@
 #define WAIT_READY_STEP_MS 5000 /* how long one answer may wait for the phase to change */
 
 struct create_args {
-	const char *name, *policy, *output, *cpus, *memory;
+	const char *name, *policy, *output, *cpus, *memory, *from;
 	struct strlist env, labels;
 	bool tty, no_tty, detach, no_keep;
 };
@@ -47,6 +47,9 @@ static const struct opt create_opts[] = {
 	  "sandbox name (a DNS label of at most 19 characters)", NULL, NULL, 0, 0, "generated" },
 	{ 0, "env", OPT_STRLIST, offsetof(struct create_args, env), "K=V",
 	  "environment variable for the command (repeatable)", NULL, NULL, 0, 0, NULL },
+	{ 0, "from", OPT_STR, offsetof(struct create_args, from), "DIR",
+	  "root filesystem: a directory on the gateway's host (no images)", NULL, NULL, 0, 0,
+	  "the host's /" },
 	{ 0, "policy", OPT_STR, offsetof(struct create_args, policy), "FILE",
 	  "sandbox policy (YAML)", NULL, "OPENSHELL_SANDBOX_POLICY", 0, 0, NULL },
 	{ 0, "cpus", OPT_STR, offsetof(struct create_args, cpus), "N", "CPU limit (4.0, 0.5, 250m)",
@@ -122,13 +125,16 @@ static struct json *create_request(const struct create_args *a, struct cli *cli,
 	(void)argv;
 	if (a->name)
 		json_obj_add_str(req, "name", a->name);
-	if (cli->dash_argc == 0) {
+	if (cli->dash_argc == 0 && !a->from) { /* with --from the gateway picks DIR's shell */
 		json_arr_add(cmd, json_new_str(access("/bin/bash", X_OK) == 0 ? "/bin/bash" : "/bin/sh"));
 		json_arr_add(cmd, json_new_str("-l"));
 	}
 	for (i = 0; i < (size_t)cli->dash_argc; i++)
 		json_arr_add(cmd, json_new_str(cli->dash_argv[i]));
-	json_obj_add(req, "command", cmd);
+	if (json_len(cmd))
+		json_obj_add(req, "command", cmd);
+	else
+		json_free(cmd);
 	for (i = 0; i < a->env.n; i++) {
 		const char *eq = strchr(a->env.v[i], '=');
 		char key[257];
@@ -394,6 +400,7 @@ static int create_run(struct cli *cli, void *args, int argc, char **argv, struct
 	struct gw_target t = { 0 };
 	char name[SB_NAME_MAX + 1] = "";
 	struct buf policy = BUF_INIT;
+	char from[PATH_MAX];
 	int status = 0, ret = -1;
 
 	if (a->name && sandbox_check_name(a->name, e) < 0)
@@ -402,8 +409,12 @@ static int create_run(struct cli *cli, void *args, int argc, char **argv, struct
 		return err_set(e, ERR_USAGE, 0, "--no-keep cannot be combined with --detach or -o");
 	if (a->policy && policy_read_file(a->policy, &policy, e) < 0) /* before anything exists */
 		return -1;
+	if (a->from && sandbox_from_arg(cli, a->from, from, sizeof(from), e) < 0)
+		return -1;
 	if (!(req = create_request(a, cli, argc, argv, tty, e)))
 		goto out;
+	if (a->from)
+		json_obj_add_str(req, "from", from);
 	if (a->policy)
 		json_obj_add_str(req, "policy", policy.p);
 	if (resolve_or_bootstrap(cli, &t, e) < 0 ||
@@ -568,6 +579,8 @@ static int get_run(struct cli *cli, void *args, int argc, char **argv, struct er
 			printf("  Exit code: %lld\n", (long long)code);
 		if (json_get_str(r.body, "reason", NULL))
 			printf("  Reason: %s\n", json_get_str(r.body, "reason", ""));
+		if (json_get_str(r.body, "from", NULL))
+			printf("  From: %s\n", json_get_str(r.body, "from", ""));
 		printf("  Created: %s\n  Command:", json_get_str(r.body, "created_at", ""));
 		cmd = json_get(r.body, "command");
 		for (i = 0; i < json_len(cmd); i++) {
@@ -752,7 +765,12 @@ static const struct opt get_opts[] = {
 const struct cmd cmd_sandbox_subs[] = {
 	{ "create", NULL, "create a sandbox and run a command in it", "[-- CMD...]",
 	  "Without a gateway, starts a local one first. Attaches to the command (default: a login\n"
-	  "shell) and exits with its exit status; --detach returns once the sandbox is ready.",
+	  "shell) and exits with its exit status; --detach returns once the sandbox is ready.\n"
+	  "--from DIR takes the policy's paths (/usr, /etc, ...) from DIR, a directory holding a\n"
+	  "root filesystem on the gateway's host, instead of from its /; links inside DIR never\n"
+	  "lead out of it. DIR must belong to root or the gateway's user and be writable by nobody\n"
+	  "else. Images and Dockerfiles are not supported: make DIR with 'mmdebstrap stable DIR'\n"
+	  "or 'docker export $(docker create IMAGE) | tar -x -C DIR'.",
 	  create_opts, sizeof(struct create_args), 0, 0, create_run, NULL, CMD_PASSTHRU },
 	{ "exec", NULL, "run a command in a running sandbox", "-- CMD...",
 	  "Streams stdin, stdout and stderr and exits with the command's exit status (124\n"

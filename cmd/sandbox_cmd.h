@@ -26,6 +26,11 @@ struct gw_target;
 int sandbox_pick_name(const struct gw_target *t, int argc, char **argv, char *dst, size_t n,
 		      struct err *e);
 
+/* cmd/sandbox_from.c: --from VALUE as sent to the gateway (a canonical directory for a
+ * local gateway, an absolute path for a remote one), or an error for image names,
+ * Dockerfiles and paths that are not directories. */
+int sandbox_from_arg(struct cli *cli, const char *value, char *dst, size_t n, struct err *e);
+
 struct logs_args {
 	int64_t lines;
 	const char *since, *level, *source;

@@ -367,6 +367,8 @@ struct json *sandbox_json(const struct sandbox *sb)
 		json_arr_add(cmd, json_new_str(json_str(json_at(json_get(sb->spec, "command"), i))));
 	json_obj_add(o, "command", cmd);
 	json_obj_add_bool(o, "tty", json_bool(json_get(sb->spec, "tty")));
+	if (json_get_str(sb->spec, "from", NULL))
+		json_obj_add_str(o, "from", json_get_str(sb->spec, "from", ""));
 	json_obj_add_i64(o, "rev", sb->rev);
 	return o;
 }
@@ -390,7 +392,7 @@ static int check_request(const struct json *req, char name[SB_NAME_MAX + 1], str
 	} else {
 		name[0] = '\0'; /* the caller picks a free generated name */
 	}
-	if (!json_is_arr(cmd) || !json_len(cmd))
+	if (cmd && !json_is_null(cmd) && (!json_is_arr(cmd) || !json_len(cmd))) /* none: the default */
 		return err_set(e, ERR_INVALID, 0, "\"command\" must be a non-empty array of strings");
 	if (json_len(cmd) > CMD_ARGS_MAX)
 		return err_set(e, ERR_INVALID, 0, "the command has more than %d arguments", CMD_ARGS_MAX);
@@ -401,7 +403,7 @@ static int check_request(const struct json *req, char name[SB_NAME_MAX + 1], str
 			return err_set(e, ERR_INVALID, 0, "\"command\" must be an array of strings without NUL");
 		bytes += json_str_len(a);
 	}
-	if (!json_str_len(json_at(cmd, 0)))
+	if (json_len(cmd) && !json_str_len(json_at(cmd, 0)))
 		return err_set(e, ERR_INVALID, 0, "the command's first word is empty");
 	if (bytes > CMD_BYTES_MAX)
 		return err_set(e, ERR_INVALID, 0, "the command is larger than %d bytes", CMD_BYTES_MAX);
@@ -655,6 +657,10 @@ int sandboxes_create(struct gw *gw, const struct json *req, struct sandbox *out,
 
 		if (!named)
 			goto out;
+		if (sandbox_root_prepare(named, out->id, e) < 0) {
+			json_free(named);
+			goto out;
+		}
 		struct json *lim = json_new_obj();
 
 		json_obj_add_str(named, "name", out->name);

@@ -61,6 +61,11 @@ int sandboxes_logs(struct gw *gw, const char *name, const char *query, struct js
 int sandboxes_stop(struct gw *gw, const char *name, struct sandbox *out, struct err *e);
 /* Starts a stopped or exited sandbox again: its main command, its /sandbox. */
 int sandboxes_start(struct gw *gw, const char *name, struct sandbox *out, struct err *e);
+/* The root filesystem of a create request's spec (gateway/sandbox_root.c): "from" (a
+ * directory on this host, --from) made canonical and checked (lib/rootdir.h), and must
+ * hold the command; without "command" the root's login shell (/bin/bash -l, else
+ * /bin/sh -l) is filled in. id is the new sandbox's (its host uid may need to enter DIR). */
+int sandbox_root_prepare(struct json *spec, const char *id, struct err *e);
 /* The sandbox as the API shows it. */
 struct json *sandbox_json(const struct sandbox *sb);
 /* The sandbox's state directory (S/sandboxes/<id>). */

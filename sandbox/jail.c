@@ -9,6 +9,7 @@
 #include "lib/cgroup.h"
 #include "lib/err.h"
 #include "lib/sockdiag.h"
+#include "lib/rootdir.h"
 #include "lib/util.h"
 
 #include <errno.h>
@@ -20,6 +21,7 @@
 #include <arpa/inet.h>
 #include <seccomp.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +63,8 @@ struct child {
 	int proxy_fd;
 	int diag_fd; /* -1: the kernel has no sock_diag (the proxy reads /proc instead) */
 	int workdir_fd; /* opened while host dirs above it can still be traversed */
+	int src_fd;     /* the root policy paths come from: the host's /, or --from DIR */
+	int new_fd;     /* the new root (the tmpfs) */
 	const char *step;
 };
 
@@ -107,74 +111,218 @@ static unsigned long locked_flags(const char *path)
 	return f;
 }
 
-/* Binds host path src at the same place under the new root, read-only unless rw. Host
- * top-level symlinks (merged /usr: /lib -> usr/lib) become the same symlink inside. */
-static int bind_path(const char *src, bool rw)
+/* The new mount API (Linux 5.12), our own copy of its constants: musl has no wrappers
+ * and glibc's <sys/mount.h> clashes with <linux/mount.h>. */
+#define OS_OPEN_TREE_CLONE 1U
+#define OS_AT_RECURSIVE 0x8000U
+#define OS_MOVE_MOUNT_F_EMPTY_PATH 0x4U
+#define OS_MOVE_MOUNT_T_EMPTY_PATH 0x40U
+#define OS_MOUNT_ATTR_RDONLY 0x1ULL
+#define OS_MOUNT_ATTR_NOSUID 0x2ULL
+#define OS_MOUNT_ATTR_NODEV 0x4ULL
+
+struct os_mount_attr {
+	uint64_t attr_set, attr_clr, propagation, userns_fd;
+};
+
+/* Binds what src_fd is (with everything mounted below it) onto dst_fd: nosuid, nodev, and
+ * read-only unless rw, on every mount of the copy. Flags the kernel locked stay. */
+static int bind_fd(int src_fd, int dst_fd, bool rw)
 {
-	char dst[PATH_MAX], link[PATH_MAX];
-	struct stat st;
-	ssize_t n;
+	struct os_mount_attr a = { OS_MOUNT_ATTR_NOSUID | OS_MOUNT_ATTR_NODEV |
+					   (rw ? 0 : OS_MOUNT_ATTR_RDONLY), 0, 0, 0 };
+	int tree = (int)syscall(SYS_open_tree, src_fd, "",
+				OS_OPEN_TREE_CLONE | O_CLOEXEC | OS_AT_RECURSIVE | AT_EMPTY_PATH), r;
 
-	if (lstat(src, &st) < 0)
-		return errno == ENOENT ? 0 : -1; /* policy paths that do not exist are skipped */
-	if (fmt_into(dst, sizeof(dst), "%s%s", newroot, src) < 0)
+	if (tree < 0)
 		return -1;
-	if (S_ISLNK(st.st_mode)) {
-		n = readlink(src, link, sizeof(link) - 1);
-		if (n < 0)
-			return -1;
-		link[n] = '\0';
-		*strrchr(dst, '/') = '\0';
-		if (mkdirs(dst) < 0)
-			return -1;
-		strcat(dst, strrchr(src, '/'));
-		return symlink(link, dst) < 0 && errno != EEXIST ? -1 : 0;
-	}
-	if (S_ISDIR(st.st_mode)) {
-		if (mkdirs(dst) < 0)
-			return -1;
-	} else {
-		int fd;
-
-		*strrchr(dst, '/') = '\0';
-		if (mkdirs(dst) < 0)
-			return -1;
-		strcat(dst, strrchr(src, '/'));
-		fd = open(dst, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-		if (fd < 0)
-			return -1;
-		close(fd);
-	}
-	if (mount(src, dst, NULL, MS_BIND | MS_REC, NULL) < 0)
-		return -1;
-	return mount(NULL, dst, NULL,
-		     MS_BIND | MS_REMOUNT | MS_NOSUID | MS_NODEV | (rw ? 0 : MS_RDONLY) |
-			     locked_flags(dst),
-		     NULL);
+	r = (int)syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | OS_AT_RECURSIVE, &a, sizeof(a));
+	if (r == 0)
+		r = (int)syscall(SYS_move_mount, tree, "", dst_fd, "",
+				 OS_MOVE_MOUNT_F_EMPTY_PATH | OS_MOVE_MOUNT_T_EMPTY_PATH);
+	close(tree);
+	return r;
 }
 
-/* /bin, /sbin, /lib64 ... of a merged-/usr host, when what they point to is bound. */
-static int merged_usr_links(void)
+#define LINK_DEPTH 8 /* symbolic links followed to make the places they point to */
+
+static int root_dirs_at(int root_fd, const char *path, int depth);
+
+/* `name` in parent_fd (reached as `prefix`) is a symbolic link to a place missing inside
+ * the new root: that place is made, inside, so that the link leads somewhere. */
+static int make_link_target(int root_fd, int parent_fd, const char *prefix, const char *name,
+			    int depth)
 {
-	static const char *const links[] = { "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32" };
-	char dst[PATH_MAX], target[PATH_MAX], inside[PATH_MAX];
+	char target[PATH_MAX], full[PATH_MAX];
+	ssize_t n = readlinkat(parent_fd, name, target, sizeof(target) - 1);
+	const char *slash = strrchr(prefix, '/');
+	int fd;
+
+	if (n < 0)
+		return -1;
+	target[n] = '\0';
+	if (target[0] == '/' ? fmt_into(full, sizeof(full), "%s", target) < 0
+			     : fmt_into(full, sizeof(full), "%.*s/%s",
+					(int)(slash ? slash - prefix : 0), prefix, target) < 0)
+		return errno = ENAMETOOLONG, -1;
+	fd = root_dirs_at(root_fd, full, depth + 1);
+	if (fd < 0)
+		return -1;
+	close(fd);
+	return 0;
+}
+
+/* The directory `path` inside the new root (resolved as the sandbox will see it, symbolic
+ * links included, never leaving it), made where missing. Returns an O_PATH fd or -1. */
+static int root_dirs_at(int root_fd, const char *path, int depth)
+{
+	char prefix[PATH_MAX], name[NAME_MAX + 1];
+	const char *p = path, *end;
+	int fd = rootdir_resolve(root_fd, "/", O_PATH | O_DIRECTORY), next;
+
+	while (fd >= 0 && *p) {
+		while (*p == '/')
+			p++;
+		end = strchrnul(p, '/');
+		if (end == p)
+			break;
+		if ((size_t)(end - p) > NAME_MAX || fmt_into(prefix, sizeof(prefix), "%.*s",
+							     (int)(end - path), path) < 0) {
+			errno = ENAMETOOLONG;
+			close(fd);
+			return -1;
+		}
+		snprintf(name, sizeof(name), "%.*s", (int)(end - p), p);
+		next = rootdir_resolve(root_fd, prefix, O_PATH | O_DIRECTORY);
+		if (next < 0 && errno == ENOENT) {
+			if (mkdirat(fd, name, 0755) == 0 ||
+			    (errno == EEXIST && depth < LINK_DEPTH &&
+			     make_link_target(root_fd, fd, prefix, name, depth) == 0))
+				next = rootdir_resolve(root_fd, prefix, O_PATH | O_DIRECTORY);
+		}
+		close(fd);
+		fd = next;
+		p = end;
+	}
+	return fd;
+}
+
+static int root_dirs(int root_fd, const char *path)
+{
+	return root_dirs_at(root_fd, path, 0);
+}
+
+/* `path`'s parent inside the new root (made where missing) and its last component. */
+static int root_parent(int root_fd, const char *path, char name[NAME_MAX + 1])
+{
+	char parent[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+
+	if (!slash || strlen(slash + 1) > NAME_MAX || !slash[1] ||
+	    fmt_into(parent, sizeof(parent), "%.*s", (int)(slash - path), path) < 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	snprintf(name, NAME_MAX + 1, "%s", slash + 1);
+	return root_dirs(root_fd, parent[0] ? parent : "/");
+}
+
+/* The mount point for `path` inside the new root: a directory or an empty file, made
+ * where missing. Returns an O_PATH fd or -1. */
+static int root_target(int root_fd, const char *path, bool dir)
+{
+	char name[NAME_MAX + 1];
+	int fd = rootdir_resolve(root_fd, path, O_PATH), parent, f;
+
+	if (fd >= 0 || errno != ENOENT)
+		return fd;
+	if (dir)
+		return root_dirs(root_fd, path);
+	parent = root_parent(root_fd, path, name);
+	if (parent < 0)
+		return -1;
+	f = openat(parent, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	close(parent);
+	if (f < 0 && errno != EEXIST)
+		return -1;
+	if (f >= 0)
+		close(f);
+	return rootdir_resolve(root_fd, path, O_PATH);
+}
+
+/* A symbolic link of the source root becomes the same link in the new root, where it
+ * resolves against the sandbox's own tree (merged /usr: /lib -> usr/lib). */
+static int copy_link(struct child *c, int link_fd, const char *path)
+{
+	char target[PATH_MAX], name[NAME_MAX + 1];
+	ssize_t n = readlinkat(link_fd, "", target, sizeof(target) - 1);
+	int parent, r;
+
+	if (n < 0)
+		return -1;
+	target[n] = '\0';
+	parent = root_parent(c->new_fd, path, name);
+	if (parent < 0)
+		return -1;
+	r = symlinkat(target, parent, name) < 0 && errno != EEXIST ? -1 : 0;
+	close(parent);
+	return r;
+}
+
+/* Binds `path` of the source root (the host's /, or the --from directory, resolved
+ * inside it) at the same place in the new root, read-only unless rw. Paths that do not
+ * exist in the source are skipped. */
+static int bind_path(struct child *c, const char *path, bool rw)
+{
+	struct stat st;
+	int src = rootdir_resolve(c->src_fd, path, O_PATH | O_NOFOLLOW), dst = -1, ret = -1;
+
+	if (src < 0)
+		return errno == ENOENT ? 0 : -1;
+	if (fstat(src, &st) < 0)
+		goto out;
+	if (S_ISLNK(st.st_mode)) {
+		ret = copy_link(c, src, path);
+		goto out;
+	}
+	dst = root_target(c->new_fd, path, S_ISDIR(st.st_mode));
+	if (dst < 0 || bind_fd(src, dst, rw) < 0)
+		goto out;
+	ret = 0;
+out:
+	if (dst >= 0)
+		close(dst);
+	close(src);
+	return ret;
+}
+
+/* /bin, /sbin, /lib64 ... of a merged-/usr source root, when what they point to is bound. */
+static int merged_usr_links(struct child *c)
+{
+	static const char *const links[] = { "bin", "sbin", "lib", "lib32", "lib64", "libx32" };
+	char target[PATH_MAX];
 	struct stat st;
 	size_t i;
 	ssize_t n;
+	int fd, there;
 
 	for (i = 0; i < ARRAY_SIZE(links); i++) {
-		if (lstat(links[i], &st) < 0 || !S_ISLNK(st.st_mode))
+		if (fstatat(c->new_fd, links[i], &st, AT_SYMLINK_NOFOLLOW) == 0)
 			continue;
-		n = readlink(links[i], target, sizeof(target) - 1);
+		fd = rootdir_resolve(c->src_fd, links[i], O_PATH | O_NOFOLLOW);
+		if (fd < 0)
+			continue;
+		n = fstat(fd, &st) == 0 && S_ISLNK(st.st_mode)
+			    ? readlinkat(fd, "", target, sizeof(target) - 1) : -1;
+		close(fd);
 		if (n <= 0)
 			continue;
 		target[n] = '\0';
-		if (fmt_into(inside, sizeof(inside), "%s/%s", newroot, target[0] == '/' ? target + 1 : target) < 0 ||
-		    fmt_into(dst, sizeof(dst), "%s%s", newroot, links[i]) < 0)
+		there = rootdir_resolve(c->new_fd, target, O_PATH);
+		if (there < 0)
 			continue;
-		if (lstat(dst, &st) == 0 || stat(inside, &st) < 0)
-			continue;
-		if (symlink(target, dst) < 0)
+		close(there);
+		if (symlinkat(target, c->new_fd, links[i]) < 0)
 			return -1;
 	}
 	return 0;
@@ -197,40 +345,34 @@ static int bind_dev(const char *name)
 	return mount(src, dst, NULL, MS_BIND, NULL);
 }
 
-static int write_file(const char *path, const char *text)
+/* Generated /etc files, bound over the root's own (or placed in its /etc). When /etc is
+ * bound read-only from a root without that file (or with a link to nowhere in its place),
+ * there is nowhere to put it: it is left out. */
+static int etc_file(struct child *c, const char *name, const char *text)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644), r;
+	char gen[64], dst[64];
+	int g = -1, src = -1, to = -1, ret = -1;
 
-	if (fd < 0)
+	if (fmt_into(gen, sizeof(gen), ".etc-%s", name) < 0 ||
+	    fmt_into(dst, sizeof(dst), "/etc/%s", name) < 0)
 		return -1;
-	r = write_full(fd, text, strlen(text));
-	close(fd);
-	return r;
-}
-
-/* Generated /etc files, bound over the host's (or placed in an empty /etc). */
-static int etc_file(const char *name, const char *text)
-{
-	char gen[PATH_MAX], dst[PATH_MAX];
-	struct stat st;
-
-	if (fmt_into(gen, sizeof(gen), "%s/.etc-%s", newroot, name) < 0 ||
-	    fmt_into(dst, sizeof(dst), "%s/etc/%s", newroot, name) < 0)
-		return -1;
-	if (write_file(gen, text) < 0 || mkdirs(R("/etc")) < 0)
-		return -1;
-	if (lstat(dst, &st) < 0) {
-		int fd = open(dst, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-
-		if (fd < 0)
-			return -1; /* /etc bound read-only without this file: cannot add it */
-		close(fd);
-	}
-	return mount(gen, dst, NULL, MS_BIND, NULL) < 0 ||
-			       mount(NULL, dst, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | locked_flags(dst),
-				     NULL) < 0
-		       ? -1
-		       : 0;
+	g = openat(c->new_fd, gen, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (g < 0 || write_full(g, text, strlen(text)) < 0)
+		goto out;
+	src = openat(c->new_fd, gen, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	to = root_target(c->new_fd, dst, false);
+	if (to < 0 && (errno == EROFS || errno == ENOENT))
+		ret = 0;
+	else if (src >= 0 && to >= 0 && bind_fd(src, to, false) == 0)
+		ret = 0;
+out:
+	if (g >= 0)
+		close(g);
+	if (src >= 0)
+		close(src);
+	if (to >= 0)
+		close(to);
+	return ret;
 }
 
 /* ---- the steps ----------------------------------------------------------------------- */
@@ -305,26 +447,67 @@ static int step_sock_diag(struct child *c)
 	return 0;
 }
 
+/* The host's /, or the --from directory. The supervisor opened and checked the latter in
+ * its own mount namespace, where mounts cannot be copied from: it is opened again here
+ * and must be the very same directory. */
+static int step_open_root_source(struct child *c)
+{
+	struct stat here, checked;
+	int same;
+
+	if (c->s->from_fd < 0) {
+		c->src_fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		return c->src_fd < 0 ? -1 : 0;
+	}
+	c->src_fd = open(c->s->from_dir, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (c->src_fd < 0 || fstat(c->src_fd, &here) < 0 || fstat(c->s->from_fd, &checked) < 0)
+		return -1;
+	same = here.st_dev == checked.st_dev && here.st_ino == checked.st_ino;
+	close(c->s->from_fd);
+	if (!same)
+		errno = ESTALE; /* replaced since the supervisor checked it */
+	return same ? 0 : -1;
+}
+
 static int step_root_tmpfs(struct child *c)
 {
-	if (mount("tmpfs", c->s->root_dir, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,uid=1000,gid=1000") < 0)
+	if (mount("tmpfs", c->s->root_dir, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,uid=1000,gid=1000") < 0 ||
+	    chdir(c->s->root_dir) < 0)
 		return -1;
-	return chdir(c->s->root_dir);
+	c->new_fd = open(newroot, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	return c->new_fd < 0 ? -1 : 0;
+}
+
+/* /dev, /proc and /tmp are made by their own steps (over anything bound there). */
+static bool made_later(const char *path)
+{
+	static const char *const own[] = { "/dev", "/proc", "/tmp" };
+	size_t i, n;
+
+	for (i = 0; i < ARRAY_SIZE(own); i++) {
+		n = strlen(own[i]);
+		if (!strncmp(path, own[i], n) && (path[n] == '\0' || path[n] == '/'))
+			return true;
+	}
+	return false;
 }
 
 static int step_policy_binds(struct child *c)
 {
 	size_t i;
+	int r = 0;
 
-	for (i = 0; i < c->s->n_ro; i++)
-		if (strcmp(c->s->read_only[i], "/proc") && strcmp(c->s->read_only[i], "/tmp") &&
-		    bind_path(c->s->read_only[i], false) < 0)
-			return c->step = c->s->read_only[i], -1;
-	for (i = 0; i < c->s->n_rw; i++)
-		if (strcmp(c->s->read_write[i], "/proc") && strcmp(c->s->read_write[i], "/tmp") &&
-		    bind_path(c->s->read_write[i], true) < 0)
-			return c->step = c->s->read_write[i], -1;
-	return merged_usr_links();
+	for (i = 0; i < c->s->n_ro && r == 0; i++)
+		if (!made_later(c->s->read_only[i]) && bind_path(c, c->s->read_only[i], false) < 0)
+			c->step = c->s->read_only[i], r = -1;
+	for (i = 0; i < c->s->n_rw && r == 0; i++)
+		if (!made_later(c->s->read_write[i]) && bind_path(c, c->s->read_write[i], true) < 0)
+			c->step = c->s->read_write[i], r = -1;
+	if (r == 0)
+		r = merged_usr_links(c);
+	close(c->src_fd); /* nothing in the sandbox may reach the source root but by its binds */
+	c->src_fd = -1;
+	return r;
 }
 
 static int step_open_workdir(struct child *c)
@@ -388,19 +571,20 @@ static int step_etc(struct child *c)
 
 	snprintf(hosts, sizeof(hosts), "127.0.0.1\tlocalhost %s\n::1\tlocalhost ip6-localhost\n",
 		 c->s->hostname);
-	if (etc_file("passwd", "root:x:0:0:root:/root:/bin/sh\n"
+	if (etc_file(c, "passwd", "root:x:0:0:root:/root:/bin/sh\n"
 			       "sandbox:x:1000:1000:sandbox:/sandbox:/bin/bash\n"
 			       "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n") < 0 ||
-	    etc_file("group", "root:x:0:\nsandbox:x:1000:\nnogroup:x:65534:\n") < 0 ||
-	    etc_file("hosts", hosts) < 0)
+	    etc_file(c, "group", "root:x:0:\nsandbox:x:1000:\nnogroup:x:65534:\n") < 0 ||
+	    etc_file(c, "hosts", hosts) < 0)
 		return -1;
 	snprintf(hosts, sizeof(hosts), "%s\n", c->s->hostname);
-	return etc_file("hostname", hosts);
+	return etc_file(c, "hostname", hosts);
 }
 
 static int step_pivot_root(struct child *c)
 {
-	(void)c;
+	close(c->new_fd); /* the working directory is the new root from here on */
+	c->new_fd = -1;
 	if (mkdir(R("/.oldroot"), 0700) < 0 || syscall(SYS_pivot_root, ".", "./.oldroot") < 0 || chdir("/") < 0 ||
 	    umount2("/.oldroot", MNT_DETACH) < 0)
 		return -1;
@@ -505,6 +689,7 @@ static int jail_confine(struct child *c)
 		{ "proxy_listener", step_proxy_listener },
 		{ "sock_diag", step_sock_diag },
 		{ "open_workdir", step_open_workdir },
+		{ "open_root_source", step_open_root_source },
 		{ "root_tmpfs", step_root_tmpfs },
 		{ "fs_identity", step_fs_identity },
 		{ "policy_binds", step_policy_binds },
@@ -621,11 +806,11 @@ static void close_fd_range(unsigned lo, unsigned hi)
  * gap instead of one close per possible descriptor, which costs milliseconds. */
 static void close_other_fds(const struct jail_spec *s, int keep1, int keep2, int keep3)
 {
-	int keep[6] = { keep1, keep2, keep3, s->stdio[0], s->stdio[1], s->stdio[2] };
+	int keep[7] = { keep1, keep2, keep3, s->stdio[0], s->stdio[1], s->stdio[2], s->from_fd };
 	unsigned from = 3;
 	size_t i, j;
 
-	for (i = 1; i < ARRAY_SIZE(keep); i++) /* insertion sort: six entries */
+	for (i = 1; i < ARRAY_SIZE(keep); i++) /* insertion sort: seven entries */
 		for (j = i; j > 0 && keep[j - 1] > keep[j]; j--) {
 			int t = keep[j];
 
@@ -660,7 +845,8 @@ int jail_spawn(const struct jail_spec *s, pid_t *init_pid, int *proxy_fd, int *d
 		goto out;
 	}
 	if (pid == 0) {
-		struct child c = { s, go[0], rep[1], -1, -1, -1, NULL };
+		struct child c = { .s = s, .go_fd = go[0], .report_fd = rep[1], .proxy_fd = -1,
+				    .diag_fd = -1, .workdir_fd = -1, .src_fd = -1, .new_fd = -1 };
 
 		close_other_fds(s, go[0], rep[1], ctl[1]);
 		prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0); /* dies with the supervisor */

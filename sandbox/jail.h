@@ -20,10 +20,14 @@ struct err;
 #define JAIL_MAX_ENV 160
 
 struct jail_spec {
-	const char *read_only[JAIL_MAX_PATHS];  /* host paths bound read-only */
+	const char *read_only[JAIL_MAX_PATHS];  /* paths bound read-only */
 	size_t n_ro;
-	const char *read_write[JAIL_MAX_PATHS]; /* host paths bound read-write */
+	const char *read_write[JAIL_MAX_PATHS]; /* paths bound read-write */
 	size_t n_rw;
+	int from_fd;                            /* --from: the root filesystem the paths above
+						 * come from (an O_PATH dir fd, checked with
+						 * rootdir_open), or -1 for the host's / */
+	const char *from_dir;                   /* its canonical path (reopened inside) */
 	const char *workdir;                    /* host dir mounted at /sandbox (HOME) */
 	const char *root_dir;                   /* an empty host dir to build the root on */
 	const char *hostname;

@@ -2,14 +2,17 @@
 /* The policy's static sections applied to the jail; see sandbox_policy.h. */
 #include "sandbox_policy.h"
 
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "jail.h"
 #include "lib/log.h"
 #include "lib/policy.h"
+#include "lib/rootdir.h"
 #include "lib/util.h"
 
 void sandbox_policy_load(const char *dir, struct pol_policy *p)
@@ -58,16 +61,32 @@ static void add(const char **v, size_t *n, const char *path)
 		v[(*n)++] = path;
 }
 
-/* §2.2: the baseline paths a process needs to run at all, when they exist. */
+/* Whether path exists in the root the jail binds from (the host's /, or --from DIR). */
+static bool exists(const struct jail_spec *j, const char *path)
+{
+	struct stat st;
+	int fd;
+
+	if (j->from_fd < 0)
+		return stat(path, &st) == 0;
+	fd = rootdir_resolve(j->from_fd, path, O_PATH);
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
+}
+
+/* §2.2: the baseline paths a process needs to run at all, when they exist. /proc and
+ * /dev/urandom are the sandbox's own, whatever the root. */
 static void enrich(struct jail_spec *j)
 {
 	static const char *const ro[] = { "/usr", "/lib", "/etc", "/app", "/var/log", "/proc",
 					  "/dev/urandom" };
-	struct stat st;
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(ro); i++)
-		if (!listed(j->read_write, j->n_rw, ro[i]) && stat(ro[i], &st) == 0)
+		if (!listed(j->read_write, j->n_rw, ro[i]) &&
+		    (str_has_prefix(ro[i], "/proc") || str_has_prefix(ro[i], "/dev/") || exists(j, ro[i])))
 			add(j->read_only, &j->n_ro, ro[i]);
 	if (!listed(j->read_only, j->n_ro, "/tmp"))
 		add(j->read_write, &j->n_rw, "/tmp");

@@ -17,7 +17,8 @@ struct pol_policy;
  * logged; the proxy then fails closed on its own. */
 void sandbox_policy_load(const char *dir, struct pol_policy *p);
 /* Fills j->read_only/read_write and hard_landlock from p. /sandbox is the workdir mount,
- * never a host bind. writable[] (room for max) gets the sandbox's writable paths. */
+ * never a host bind. Baseline paths are added when they exist in j->from_fd's root (set
+ * it first; -1 = the host's /). writable[] (room for max) gets the sandbox's writable paths. */
 void sandbox_policy_paths(const struct pol_policy *p, struct jail_spec *j, const char **writable,
 			  size_t max, size_t *n_writable);
 

@@ -26,6 +26,7 @@
 #include "lib/json.h"
 #include "lib/log.h"
 #include "lib/procnet.h"
+#include "lib/rootdir.h"
 #include "lib/util.h"
 #include "lib/xalloc.h"
 
@@ -147,22 +148,15 @@ static void fill_env(struct jail_spec *j, const struct json *spec)
 	j->env[j->n_env] = NULL;
 }
 
-static uint32_t hash_id(const char *id)
-{
-	uint32_t h = 2166136261u;
-
-	for (; *id; id++)
-		h = (h ^ (unsigned char)*id) * 16777619u;
-	return h;
-}
-
-static char **fill_jail(struct sup *s, struct jail_spec *j, char *workdir, size_t n, char *root)
+static char **fill_jail(struct sup *s, struct jail_spec *j, int from_fd, char *workdir, size_t n,
+			char *root)
 {
 	const struct json *cmd = json_get(s->spec, "command");
 	char **argv = xcalloc(json_len(cmd) + 1, sizeof(char *));
 	size_t i;
 
 	memset(j, 0, sizeof(*j));
+	j->from_fd = from_fd;
 	sandbox_policy_paths(&s->pol, j, s->writable, ARRAY_SIZE(s->writable), &s->n_writable);
 	snprintf(workdir, n, "%s/workdir", s->dir);
 	snprintf(root, n, "%s/root", s->dir);
@@ -174,17 +168,14 @@ static char **fill_jail(struct sup *s, struct jail_spec *j, char *workdir, size_
 		argv[i] = (char *)json_str(json_at(cmd, i));
 	j->argv = argv;
 	fill_env(j, s->spec);
-	if (getuid() == 0) { /* each sandbox gets its own unprivileged host uid (DESIGN.md §6) */
-		j->host_uid = 200000 + hash_id(s->id) % 100000;
-		j->host_gid = j->host_uid;
+	j->host_uid = rootdir_host_uid(s->id); /* as root, one of its own (DESIGN.md §6) */
+	j->host_gid = rootdir_host_gid(s->id);
+	if (getuid() == 0) {
 		/* the sandbox's own files belong to it; the gateway's state dirs above are 0711 */
 		if (chown(s->dir, j->host_uid, j->host_gid) < 0 ||
 		    chown(workdir, j->host_uid, j->host_gid) < 0 ||
 		    chown(root, j->host_uid, j->host_gid) < 0)
 			fprintf(stderr, "warning: cannot hand the sandbox its files: %s\n", strerror(errno));
-	} else {
-		j->host_uid = getuid();
-		j->host_gid = getgid();
 	}
 	return argv;
 }
@@ -225,12 +216,22 @@ static int start_jail(struct sup *s, struct err *e)
 	char workdir[PATH_MAX], root[PATH_MAX];
 	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, errp[2] = { -1, -1 }, ret, i;
 	bool tty = json_bool(json_get(s->spec, "tty"));
+	const char *from = json_get_str(s->spec, "from", NULL);
+	int from_fd = -1;
 	char **argv;
 
+	/* --from: checked again now (it may have changed since create), and held open */
+	if (from && (from_fd = rootdir_open(from, rootdir_host_uid(s->id), rootdir_host_gid(s->id),
+					    e)) < 0)
+		return -1;
 	if (!tty && (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0 ||
-		     pipe2(errp, O_CLOEXEC) < 0))
+		     pipe2(errp, O_CLOEXEC) < 0)) {
+		if (from_fd >= 0)
+			close(from_fd);
 		return err_sys(e, ERR_RUNTIME, "cannot create pipes");
-	argv = fill_jail(s, &j, workdir, sizeof(workdir), root);
+	}
+	argv = fill_jail(s, &j, from_fd, workdir, sizeof(workdir), root);
+	j.from_dir = from;
 	j.tty = tty;
 	j.stdio[0] = in[0];
 	j.stdio[1] = out[1];
@@ -238,6 +239,8 @@ static int start_jail(struct sup *s, struct err *e)
 	setup_cgroup(s);
 	j.cgroup = s->has_cg ? &s->cg : NULL;
 	ret = jail_spawn(&j, &s->init_pid, &s->proxy_fd, &s->diag_fd, &s->ctl_fd, e);
+	if (from_fd >= 0)
+		close(from_fd);
 	if (ret == 0 && tty) /* on a terminal: one master for both ways */
 		ret = jail_recv_pty(s->ctl_fd, &in[1], e);
 	for (i = 0; i < 3; i++)
