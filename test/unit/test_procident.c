@@ -486,6 +486,27 @@ static void child_connect_exec(uint16_t port, int wfd)
 	exec_sleep();
 }
 
+/* exec has happened once /proc/<pid>/exe changed, but the dynamic loader maps the libraries
+ * a little later: wait until an executable mapping of path (a prefix) shows. */
+static void wait_mapped(pid_t pid, const char *path)
+{
+	struct timespec ts = { 0, 10 * 1000 * 1000 };
+	char maps[64], line[PATH_MAX + 128];
+	int i, found = 0;
+
+	snprintf(maps, sizeof(maps), "/proc/%d/maps", (int)pid);
+	for (i = 0; i < 500 && !found; i++) {
+		FILE *f = fopen(maps, "re");
+
+		while (f && !found && fgets(line, sizeof(line), f))
+			found = strstr(line, " r-xp ") && strstr(line, path);
+		if (f)
+			fclose(f);
+		if (!found)
+			nanosleep(&ts, NULL);
+	}
+}
+
 TEST(procident_maps_from_writable_path)
 {
 	const char *const lib[] = { "/usr/lib" }, *const bin[] = { "/usr/bin", "/bin" };
@@ -498,6 +519,7 @@ TEST(procident_maps_from_writable_path)
 
 	CHECK_INT(start(&k, child_connect_exec, &rfd), 0);
 	wait_exec(k.pgid);
+	wait_mapped(k.pgid, " /usr/lib/");
 	/* the exe itself in a writable path is the policy's business, not this check's */
 	CHECK_INT(ident_lookup(c, getpid(), k.fd, &wbin, &id, &e), 0);
 	ident_release(&id);
