@@ -18,8 +18,6 @@
 #include <string.h>
 #include <unistd.h>
 
-/* The PATH the sandbox's processes get (sandbox/supervisor.c) unless env sets one. */
-#define SANDBOX_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 #define MAKE_ROOT_HINT                                                                     \
 	"make one with e.g. 'mmdebstrap stable DIR', 'debootstrap stable DIR', or "        \
 	"'docker export $(docker create IMAGE) | tar -x -C DIR'"
@@ -61,7 +59,7 @@ static void default_command(struct json *spec, int root_fd)
 static int check_command(const struct json *spec, int root_fd, const char *dir, struct err *e)
 {
 	const char *argv0 = json_str(json_at(json_get(spec, "command"), 0));
-	const char *path = json_get_str(json_get(spec, "env"), "PATH", SANDBOX_PATH);
+	const char *path = json_get_str(json_get(spec, "env"), "PATH", SANDBOX_DEFAULT_PATH);
 	char found[PATH_MAX];
 
 	if (rootdir_find_command(root_fd, argv0, path, found, sizeof(found)) == 0)

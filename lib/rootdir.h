@@ -16,6 +16,10 @@
 
 struct err;
 
+/* The PATH a sandbox's processes get unless the create request sets one (the supervisor
+ * gives it; the gateway looks a --from command up through it). */
+#define SANDBOX_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
 enum rootdir_kind {
 	ROOTDIR_PATH,       /* /x, ./x, ../x, ~/x, ., .., ~: a directory */
 	ROOTDIR_DOCKERFILE, /* its last component contains "dockerfile" (any case) */

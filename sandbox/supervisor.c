@@ -130,7 +130,7 @@ static void fill_env(struct jail_spec *j, const struct json *spec)
 	const struct json *env = json_get(spec, "env");
 	size_t i;
 
-	add_env(j, "PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+	add_env(j, "PATH", SANDBOX_DEFAULT_PATH);
 	add_env(j, "HOME", "/sandbox");
 	add_env(j, "USER", "sandbox");
 	add_env(j, "LOGNAME", "sandbox");
