@@ -101,6 +101,7 @@ static int gateway_info(struct gw *gw, const char *arg, const struct json *in, s
 	json_obj_add_i64(*out, "sandboxes", count);
 	json_obj_add_i64(*out, "max_sandboxes", s.max_sandboxes);
 	json_obj_add_str(*out, "limits", cg == CG_V2 ? "cgroup v2" : cg == CG_V1 ? "cgroup v1" : "not enforced");
+	json_obj_add_i64(*out, "pids_max", cg_gateway_pids_cap());
 	json_obj_add_str(*out, "version", OPENSHELL_VERSION);
 	api_add_time(*out, "created_at", s.created_ms);
 	api_add_time(*out, "last_health_check", s.last_health_ms);

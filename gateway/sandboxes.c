@@ -10,6 +10,7 @@
 #include "lib/fsutil.h"
 #include "lib/json.h"
 #include "lib/log.h"
+#include "lib/rootdir.h"
 #include "lib/util.h"
 #include "lib/xalloc.h"
 
@@ -446,6 +447,45 @@ static int name_taken(struct gw *gw, const char *name, bool *taken, struct err *
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_err(gw, e, "cannot read sandbox names");
 }
 
+/* As root, a host uid that no other sandbox of this gateway has (DESIGN.md §6); the spec
+ * keeps it, so stop/start and gateway restarts keep it. Otherwise the gateway's own. */
+static int pick_host_uid(struct gw *gw, int64_t *uid, struct err *e)
+{
+	sqlite3_stmt *q = NULL;
+	uid_t *used = NULL;
+	size_t n = 0, cap = 0;
+	int rc, ret = -1;
+
+	*uid = getuid();
+	if (getuid() != 0)
+		return 0;
+	if (sqlite3_prepare_v2(store_db(gw->store),
+			       "SELECT id, json_extract(spec, '$.host_uid') FROM sandboxes", -1, &q,
+			       NULL) != SQLITE_OK)
+		return db_err(gw, e, "cannot read the sandboxes' uids");
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		if (n == cap)
+			used = xreallocarray(used, cap = cap ? 2 * cap : 64, sizeof(*used));
+		used[n++] = rootdir_host_uid(sqlite3_column_int64(q, 1),
+					     (const char *)sqlite3_column_text(q, 0));
+	}
+	if (rc != SQLITE_DONE) {
+		db_err(gw, e, "cannot read the sandboxes' uids");
+		goto out;
+	}
+	*uid = rootdir_pick_uid(used, n, gw->cfg->name);
+	if (*uid == 0) {
+		err_set(e, ERR_LIMIT, 0, "no free host uid for another sandbox");
+		err_hint(e, "delete sandboxes that are no longer needed");
+		goto out;
+	}
+	ret = 0;
+out:
+	sqlite3_finalize(q);
+	free(used);
+	return ret;
+}
+
 /* The reference's fallback when petnames keep colliding: six random letters. */
 static void random_letters(char out[SB_NAME_MAX + 1])
 {
@@ -621,6 +661,44 @@ static int prepare_dir(struct gw *gw, struct sandbox *sb, const char *spec, char
 	return write_file_atomic(path, spec, strlen(spec), 0600, e);
 }
 
+/* The sandbox's spec: the request with what the gateway decided (name, host uid, the
+ * --from directory checked and made canonical, default command, limits); a policy's text
+ * lives in the revisions instead. */
+static int build_spec(struct gw *gw, const struct json *req, const struct gw_settings *gs,
+		      const struct sandbox *sb, struct buf *spec, struct err *e)
+{
+	struct json *named, *lim = json_new_obj();
+	int64_t uid;
+	int ret = -1;
+
+	json_write(req, spec, JSON_COMPACT); /* a copy to add to */
+	named = json_parse(spec->p, spec->len, e);
+	buf_reset(spec);
+	if (!named || pick_host_uid(gw, &uid, e) < 0)
+		goto out;
+	json_obj_add_i64(named, "host_uid", uid);
+	if (sandbox_root_prepare(named, sb->id, e) < 0)
+		goto out;
+	json_obj_add_str(named, "name", sb->name);
+	if (json_get(req, "policy"))
+		json_obj_add(named, "policy", NULL);
+	json_obj_add_str(lim, "gateway", gw->cfg->name);
+	json_obj_add_str(lim, "gateway_cpus", gs->cpus);
+	json_obj_add_str(lim, "gateway_memory", gs->memory);
+	if (json_get_str(req, "cpus", NULL))
+		json_obj_add_str(lim, "cpus", json_get_str(req, "cpus", ""));
+	if (json_get_str(req, "memory", NULL))
+		json_obj_add_str(lim, "memory", json_get_str(req, "memory", ""));
+	json_obj_add(named, "limits", lim);
+	lim = NULL;
+	json_write(named, spec, JSON_COMPACT);
+	ret = 0;
+out:
+	json_free(lim);
+	json_free(named);
+	return ret;
+}
+
 int sandboxes_create(struct gw *gw, const struct json *req, struct sandbox *out, struct err *e)
 {
 	const struct json *policy = json_get(req, "policy");
@@ -651,33 +729,8 @@ int sandboxes_create(struct gw *gw, const struct json *req, struct sandbox *out,
 	new_id(out->id);
 	out->created_ms = now_wall_ms();
 	snprintf(out->phase, sizeof(out->phase), "Provisioning");
-	json_write(req, &spec, JSON_COMPACT);
-	{
-		struct json *named = json_parse(spec.p, spec.len, e);
-
-		if (!named)
-			goto out;
-		if (sandbox_root_prepare(named, out->id, e) < 0) {
-			json_free(named);
-			goto out;
-		}
-		struct json *lim = json_new_obj();
-
-		json_obj_add_str(named, "name", out->name);
-		if (policy)
-			json_obj_add(named, "policy", NULL); /* its text lives in the revisions */
-		json_obj_add_str(lim, "gateway", gw->cfg->name);
-		json_obj_add_str(lim, "gateway_cpus", gs.cpus);
-		json_obj_add_str(lim, "gateway_memory", gs.memory);
-		if (json_get_str(req, "cpus", NULL))
-			json_obj_add_str(lim, "cpus", json_get_str(req, "cpus", ""));
-		if (json_get_str(req, "memory", NULL))
-			json_obj_add_str(lim, "memory", json_get_str(req, "memory", ""));
-		json_obj_add(named, "limits", lim);
-		buf_reset(&spec);
-		json_write(named, &spec, JSON_COMPACT);
-		json_free(named);
-	}
+	if (build_spec(gw, req, &gs, out, &spec, e) < 0)
+		goto out;
 	if (insert(gw, out, spec.p, e) < 0)
 		goto out;
 	out->spec = json_parse(spec.p, spec.len, e);

@@ -148,6 +148,14 @@ static void fill_env(struct jail_spec *j, const struct json *spec)
 	j->env[j->n_env] = NULL;
 }
 
+/* The host uid the gateway allocated (0: none, a sandbox from before allocation). */
+static int64_t spec_uid(const struct sup *s)
+{
+	int64_t uid = 0;
+
+	return json_get_i64(s->spec, "host_uid", &uid) == 0 ? uid : 0;
+}
+
 static char **fill_jail(struct sup *s, struct jail_spec *j, int from_fd, char *workdir, size_t n,
 			char *root)
 {
@@ -168,8 +176,8 @@ static char **fill_jail(struct sup *s, struct jail_spec *j, int from_fd, char *w
 		argv[i] = (char *)json_str(json_at(cmd, i));
 	j->argv = argv;
 	fill_env(j, s->spec);
-	j->host_uid = rootdir_host_uid(s->id); /* as root, one of its own (DESIGN.md §6) */
-	j->host_gid = rootdir_host_gid(s->id);
+	j->host_uid = rootdir_host_uid(spec_uid(s), s->id); /* as root, its own (DESIGN.md §6) */
+	j->host_gid = rootdir_host_gid(spec_uid(s), s->id);
 	if (getuid() == 0) {
 		/* the sandbox's own files belong to it; the gateway's state dirs above are 0711 */
 		if (chown(s->dir, j->host_uid, j->host_gid) < 0 ||
@@ -180,13 +188,13 @@ static char **fill_jail(struct sup *s, struct jail_spec *j, int from_fd, char *w
 	return argv;
 }
 
-/* The gateway's group (its --cpus/--memory for all sandboxes together) and the sandbox's
- * own below it (--cpus/--memory, pids). Without a usable hierarchy the sandbox runs
- * unlimited and the status says so. */
+/* The gateway's group (its --cpus/--memory and a pids cap, for all sandboxes together) and
+ * the sandbox's own below it (--cpus/--memory, pids). Without a usable hierarchy the
+ * sandbox runs unlimited and the status says so. */
 static void setup_cgroup(struct sup *s)
 {
 	const struct json *lim = json_get(s->spec, "limits");
-	struct cg_limits gw = { 0 }, sb = { 0, 0, SANDBOX_PIDS_MAX };
+	struct cg_limits gw = { 0, 0, cg_gateway_pids_cap() }, sb = { 0, 0, SANDBOX_PIDS_MAX };
 	struct err e = ERR_INIT;
 	char rel[256];
 
@@ -221,8 +229,8 @@ static int start_jail(struct sup *s, struct err *e)
 	char **argv;
 
 	/* --from: checked again now (it may have changed since create), and held open */
-	if (from && (from_fd = rootdir_open(from, rootdir_host_uid(s->id), rootdir_host_gid(s->id),
-					    e)) < 0)
+	if (from && (from_fd = rootdir_open(from, rootdir_host_uid(spec_uid(s), s->id),
+					    rootdir_host_gid(spec_uid(s), s->id), e)) < 0)
 		return -1;
 	if (!tty && (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0 ||
 		     pipe2(errp, O_CLOEXEC) < 0)) {

@@ -238,6 +238,14 @@ except OSError as e:
 	expect_out "fork refused after"
 	n=$(sed -n 's/fork refused after \([0-9]*\)/\1/p' "$T/.out")
 	[ "$n" -lt 2048 ] || fail "the pids limit did not hold: $n forks"
+	# all sandboxes together: half of what the host can have
+	host=$(cat /proc/sys/kernel/pid_max)
+	[ "$(cat /proc/sys/kernel/threads-max)" -lt "$host" ] && host=$(cat /proc/sys/kernel/threads-max)
+	cap=$(cat "$(find /sys/fs/cgroup -maxdepth 5 -type f -path '*/openshell-openshell/pids.max' | head -1)")
+	[ "$cap" = $((host / 2)) ] || fail "the gateway's group allows $cap processes, not $((host / 2))"
+	run openshell gateway info
+	grep -q "Processes: *$((host / 2)) (all sandboxes together)" "$T/.out" ||
+		fail "gateway info does not show the processes cap"
 	run openshell sandbox create --cpus abc -- /bin/true
 	expect_rc 1
 	expect_err "invalid CPU quantity 'abc'"
@@ -542,5 +550,47 @@ Y
 	expect_no_out "secret"
 	expect_out_line "varlog" # the baseline (reference/policy.md §2.2) adds /var/log
 	grep -q more "$H/shared/f" || fail "the write did not reach the host"
+	teardown_gw
+}
+
+t_each_sandbox_has_its_own_host_uid() {
+	need_root
+	need_cmd curl
+	setup_gw
+	for n in u1 u2 u3; do
+		run openshell sandbox create --detach --name $n -- /bin/sleep 1000
+		expect_rc 0
+	done
+	# a request cannot choose the uid: the gateway always allocates it
+	m=$(CONF)/gateways/openshell/mtls
+	run curl -sS --cacert "$m/ca.crt" --cert "$m/tls.crt" --key "$m/tls.key" \
+		-H 'Content-Type: application/json' -d '{"name":"u4","command":["sleep","1000"],"host_uid":0}' \
+		"https://localhost:$OPENSHELL_GATEWAY_PORT/v1/sandboxes"
+	expect_out '"name":"u4"'
+	for n in u1 u2 u3 u4; do
+		run openshell sandbox exec -n $n -- cat /proc/self/uid_map
+		expect_rc 0
+		read -r inside outside count <"$T/.out"
+		[ "$inside $count" = "1000 1" ] || fail "$n: unexpected uid map: $(cat "$T/.out")"
+		[ "$outside" -ge 200000 ] && [ "$outside" -lt 300000 ] || fail "$n runs as host uid $outside"
+		echo "$outside" >>"$T/uids"
+	done
+	[ "$(sort -u "$T/uids" | wc -l)" = 4 ] || fail "sandboxes share a host uid: $(tr '\n' ' ' <"$T/uids")"
+	# the uid survives stop and start (the workdir's files belong to it)
+	run openshell sandbox stop u2
+	expect_rc 0
+	run openshell sandbox start u2
+	expect_rc 0
+	run openshell sandbox exec -n u2 -- cat /proc/self/uid_map
+	read -r inside outside count <"$T/.out"
+	[ "$outside" = "$(sed -n 2p "$T/uids")" ] || fail "u2 came back as host uid $outside"
+	# a deleted sandbox's uid is given to the next one
+	run openshell sandbox delete u1
+	run openshell sandbox create --detach --name u5 -- /bin/sleep 1000
+	run openshell sandbox exec -n u5 -- cat /proc/self/uid_map
+	read -r inside outside count <"$T/.out"
+	[ "$outside" = "$(sed -n 1p "$T/uids")" ] || fail "u5 got host uid $outside, not u1's"
+	run openshell sandbox delete --all
+	expect_rc 0
 	teardown_gw
 }
