@@ -594,3 +594,26 @@ t_each_sandbox_has_its_own_host_uid() {
 	expect_rc 0
 	teardown_gw
 }
+
+t_delete_while_an_exec_is_attached() {
+	setup_gw
+	run openshell sandbox create --detach --name busy -- /bin/sleep 1000
+	expect_rc 0
+	"$OPENSHELL" sandbox exec -n busy -- /bin/sh -c 'echo attached; exec sleep 4444' \
+		>"$T/exec.out" 2>"$T/exec.err" &
+	execpid=$!
+	eventually_file() { for _ in $(seq 100); do grep -q attached "$1" && return 0; sleep 0.05; done; return 1; }
+	eventually_file "$T/exec.out" || fail "the exec did not start: $(cat "$T/exec.err")"
+	run openshell sandbox delete busy
+	expect_rc 0
+	for _ in $(seq 100); do kill -0 "$execpid" 2>/dev/null || break; sleep 0.05; done
+	! kill -0 "$execpid" 2>/dev/null || fail "the attached exec still waits after the delete"
+	wait "$execpid"
+	erc=$?
+	[ "$erc" != 0 ] || fail "the interrupted exec reported success"
+	[ -s "$T/exec.err" ] || fail "the interrupted exec said nothing on stderr"
+	! pgrep -f "sleep 4444" >/dev/null || fail "the exec'd process survived the delete"
+	run openshell sandbox get busy
+	expect_rc 1
+	teardown_gw
+}
