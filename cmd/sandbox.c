@@ -553,6 +553,35 @@ struct get_args {
 	const char *output;
 };
 
+/* "Limits: 0.5 CPU, 256 MiB memory, 2048 processes (cgroup v1)" */
+static void print_limits(const struct json *l)
+{
+	int64_t cpu, mem, pids;
+	const char *how = json_get_str(l, "enforced", NULL);
+
+	if (!how)
+		return; /* an older gateway */
+	printf("  Limits: ");
+	if (json_get_i64(l, "cpu_millis", &cpu) == 0)
+		printf("%g CPU, ", (double)cpu / 1000);
+	else
+		printf("no CPU limit, ");
+	if (json_get_i64(l, "memory_bytes", &mem) < 0)
+		printf("no memory limit, ");
+	else if (mem % (1 << 30) == 0)
+		printf("%lld GiB memory, ", (long long)(mem >> 30));
+	else
+		printf("%lld MiB memory, ", (long long)(mem >> 20));
+	if (json_get_i64(l, "pids", &pids) == 0)
+		printf("%lld processes", (long long)pids);
+	else
+		printf("no process limit");
+	if (!strcmp(how, "no"))
+		printf(" (NOT enforced: %s)\n", json_get_str(l, "why", "no cgroups"));
+	else
+		printf(" (%s)\n", how);
+}
+
 static int get_run(struct cli *cli, void *args, int argc, char **argv, struct err *e)
 {
 	const char *format = ((struct get_args *)args)->output;
@@ -581,6 +610,7 @@ static int get_run(struct cli *cli, void *args, int argc, char **argv, struct er
 			printf("  Reason: %s\n", json_get_str(r.body, "reason", ""));
 		if (json_get_str(r.body, "from", NULL))
 			printf("  From: %s\n", json_get_str(r.body, "from", ""));
+		print_limits(json_get(r.body, "limits"));
 		printf("  Created: %s\n  Command:", json_get_str(r.body, "created_at", ""));
 		cmd = json_get(r.body, "command");
 		for (i = 0; i < json_len(cmd); i++) {

@@ -221,6 +221,7 @@ static int sandbox_get(struct gw *gw, const char *arg, const struct json *in, st
 		return API_PARKED;
 	}
 	*out = sandbox_json(&sb);
+	json_obj_add(*out, "limits", sandbox_limits_json(gw, &sb));
 	sandbox_release(&sb);
 	return 0;
 }

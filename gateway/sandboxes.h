@@ -66,6 +66,10 @@ int sandboxes_start(struct gw *gw, const char *name, struct sandbox *out, struct
  * hold the command; without "command" the root's login shell (/bin/bash -l, else
  * /bin/sh -l) is filled in. id is the new sandbox's (its host uid may need to enter DIR). */
 int sandbox_root_prepare(struct json *spec, const char *id, struct err *e);
+/* Its limits (gateway/sandbox_limits.c): {"enforced": "cgroup v1", "cgroup v2", "no" (with
+ * "why") or "at the next start" (not running: what its spec asks for), "cpu_millis",
+ * "memory_bytes", "pids": numbers, null for unlimited}. */
+struct json *sandbox_limits_json(struct gw *gw, const struct sandbox *sb);
 /* The sandbox as the API shows it. */
 struct json *sandbox_json(const struct sandbox *sb);
 /* The sandbox's state directory (S/sandboxes/<id>). */

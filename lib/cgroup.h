@@ -24,6 +24,8 @@ struct cg_limits {
 	int64_t pids;       /* 0 = unlimited */
 };
 
+#define CG_SANDBOX_PIDS 2048 /* each sandbox's processes (the reference's sandbox_pids_limit) */
+
 enum cg_ctl { CG_CPU, CG_MEMORY, CG_PIDS, CG_NCTL };
 
 struct cgroup {

@@ -105,8 +105,6 @@ struct sup {
 	size_t n_env;
 };
 
-#define SANDBOX_PIDS_MAX 2048
-
 static int set_status(struct sup *s, const char *text)
 {
 	struct err e = ERR_INIT;
@@ -194,7 +192,7 @@ static char **fill_jail(struct sup *s, struct jail_spec *j, int from_fd, char *w
 static void setup_cgroup(struct sup *s)
 {
 	const struct json *lim = json_get(s->spec, "limits");
-	struct cg_limits gw = { 0, 0, cg_gateway_pids_cap() }, sb = { 0, 0, SANDBOX_PIDS_MAX };
+	struct cg_limits gw = { 0, 0, cg_gateway_pids_cap() }, sb = { 0, 0, CG_SANDBOX_PIDS };
 	struct err e = ERR_INIT;
 	char rel[256];
 

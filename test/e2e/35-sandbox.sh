@@ -617,3 +617,28 @@ t_delete_while_an_exec_is_attached() {
 	expect_rc 1
 	teardown_gw
 }
+
+t_get_shows_the_enforced_limits() {
+	setup_gw
+	run openshell sandbox create --detach --name capped --cpus 0.5 --memory 64m -- /bin/sleep 1000
+	expect_rc 0
+	run openshell sandbox get capped
+	if [ "$(id -u)" = 0 ]; then
+		expect_out "Limits: 0.5 CPU, 64 MiB memory, 2048 processes (cgroup v"
+		# what the kernel holds, not what was asked for
+		id=$(sed -n 's/^ *Id: //p' "$T/.out")
+		mem=$(find /sys/fs/cgroup -maxdepth 6 -path "*/openshell-openshell/sb-${id:0:12}/*" \( -name memory.limit_in_bytes -o -name memory.max \) | head -1)
+		[ -n "$mem" ] || fail "no memory limit file for the sandbox's cgroup"
+		echo $((128 << 20)) >"$mem"
+		run openshell sandbox get capped -o json
+		python3 -c 'import json,sys; l=json.load(sys.stdin)["limits"]; assert l["memory_bytes"]==128<<20 and l["cpu_millis"]==500 and l["pids"]==2048, l' <"$T/.out" ||
+			fail "get -o json does not show the cgroup's limits: $(cat "$T/.out")"
+	else
+		expect_out "Limits: 0.5 CPU, 64 MiB memory, 2048 processes (NOT enforced:"
+	fi
+	run openshell sandbox stop capped
+	run openshell sandbox get capped
+	expect_out "Limits: 0.5 CPU, 64 MiB memory, 2048 processes (at the next start)"
+	run openshell sandbox delete capped
+	teardown_gw
+}
