@@ -821,8 +821,11 @@ const struct cmd cmd_sandbox_subs[] = {
 	  "when it is a directory, else as DEST; a directory is never replaced by a file. It\n"
 	  "arrives in a temporary directory beside its target and is moved into place.", NULL,
 	  0, 0, 3, sandbox_download_run, NULL, CMD_PASSTHRU },
-	{ "stop", NULL, "stop a sandbox's processes (its files are kept)", "[NAME]", NULL, NULL, 0,
-	  0, 1, stop_run, NULL, 0 },
+	{ "stop", NULL, "stop a sandbox's processes (its files are kept)", "[NAME]",
+	  "The main process gets SIGTERM (and SIGHUP on a terminal) and 10 s to exit, then\n"
+	  "SIGKILL; the command returns once the sandbox is Stopped. It stays stopped, also\n"
+	  "across gateway restarts, until 'openshell sandbox start'.",
+	  NULL, 0, 0, 1, stop_run, NULL, 0 },
 	{ "start", NULL, "start a stopped sandbox again (its main command, its files)", "[NAME]",
 	  NULL, NULL, 0, 0, 1, start_run, NULL, 0 },
 	{ "list", NULL, "list sandboxes", NULL, NULL, list_opts, sizeof(struct list_args), 0, 0,

@@ -35,6 +35,8 @@
 #define CMD_BYTES_MAX (256 * 1024)
 #define ENV_MAX 128
 #define SUPERVISOR_STOP_MS 5000 /* after TERM, then again after KILL */
+#define STOP_FIRST_WAIT_MS 50   /* a graceful stop: most commands are gone by then */
+#define STOP_ALL_WAIT_MS 11000  /* gateway stop: the supervisors' 10 s grace, and a little */
 
 static const char *const adjectives[] = {
 	"brave", "calm", "clever", "eager", "fair", "gentle", "happy", "jolly", "keen", "kind",
@@ -137,6 +139,7 @@ static int load(struct gw *gw, const char *name, struct sandbox *out, struct err
 	sqlite3_stmt *q = NULL;
 	int rc;
 
+	memset(out, 0, sizeof(*out)); /* callers release it whether or not it was found */
 	if (sqlite3_prepare_v2(store_db(gw->store), "SELECT " SB_COLUMNS " FROM sandboxes WHERE name = ?1",
 			       -1, &q, NULL) != SQLITE_OK)
 		return db_err(gw, e, "cannot read sandbox");
@@ -267,6 +270,18 @@ out:
 		close(pidfd);
 }
 
+/* The end of a stop: no processes, files kept; reason says why when it was not asked for. */
+static int mark_stopped(struct gw *gw, struct sandbox *sb, const char *reason, struct err *e)
+{
+	snprintf(sb->phase, sizeof(sb->phase), "Stopped");
+	snprintf(sb->reason, sizeof(sb->reason), "%s", reason);
+	sb->supervisor_pid = 0;
+	if (save_state(gw, sb, e) < 0)
+		return -1;
+	log_info("sandbox", "sandbox stopped", "sandbox", sb->name, "reason", reason, NULL);
+	return 0;
+}
+
 /* Derives the phase from the supervisor's status file and liveness. */
 static void refresh(struct gw *gw, struct sandbox *sb)
 {
@@ -277,8 +292,13 @@ static void refresh(struct gw *gw, struct sandbox *sb)
 	bool alive = supervisor_alive(sb);
 	char *s;
 
+	if (!strcmp(sb->phase, "Stopping") && !alive) {
+		mark_stopped(gw, sb, "", &e);
+		return;
+	}
 	if (!strcmp(sb->phase, "Deleting") || !strcmp(sb->phase, "Error") ||
-	    !strcmp(sb->phase, "Exited") || !strcmp(sb->phase, "Stopped"))
+	    !strcmp(sb->phase, "Exited") || !strcmp(sb->phase, "Stopped") ||
+	    !strcmp(sb->phase, "Stopping"))
 		return;
 	sandbox_dir(gw, sb, dir, sizeof(dir));
 	snprintf(path, sizeof(path), "%s/status", dir);
@@ -840,12 +860,19 @@ out:
 
 #define GATEWAY_STOPPED "stopped with the gateway"
 
-/* Graceful gateway stop (DESIGN.md §3): running sandboxes stop (their supervisors take
- * their processes along), to be started again with their main command by the next
- * gateway start. All are told at once, then waited for, at most 5 s in all. */
+/* Graceful gateway stop (DESIGN.md §3): running sandboxes stop as `sandbox stop` stops
+ * them (the main processes get SIGTERM and the supervisors' 10 s grace), all at once, to
+ * be started again with their main command by the next gateway start. A supervisor still
+ * there after STOP_ALL_WAIT_MS is killed. */
+static bool running(const struct sandbox *sb)
+{
+	return (!strcmp(sb->phase, "Ready") || !strcmp(sb->phase, "Provisioning") ||
+		!strcmp(sb->phase, "Stopping")) && supervisor_alive(sb);
+}
+
 int sandboxes_stop_all(struct gw *gw, struct err *e)
 {
-	int64_t deadline = now_mono_ms() + 5000;
+	int64_t deadline = now_mono_ms() + STOP_ALL_WAIT_MS;
 	struct sandbox *v;
 	size_t n, i;
 	bool waiting;
@@ -853,27 +880,23 @@ int sandboxes_stop_all(struct gw *gw, struct err *e)
 	if (sandboxes_list(gw, &v, &n, e) < 0)
 		return -1;
 	for (i = 0; i < n; i++)
-		if ((!strcmp(v[i].phase, "Ready") || !strcmp(v[i].phase, "Provisioning")) &&
-		    supervisor_alive(&v[i]))
-			kill((pid_t)v[i].supervisor_pid, SIGTERM);
+		if (running(&v[i]))
+			kill((pid_t)v[i].supervisor_pid, SIGUSR1);
 	do {
 		waiting = false;
 		for (i = 0; i < n; i++)
-			waiting |= (!strcmp(v[i].phase, "Ready") || !strcmp(v[i].phase, "Provisioning")) &&
-				   supervisor_alive(&v[i]);
+			waiting |= running(&v[i]);
 		if (waiting)
 			usleep(20000);
 	} while (waiting && now_mono_ms() < deadline);
 	for (i = 0; i < n; i++) {
-		if (strcmp(v[i].phase, "Ready") != 0 && strcmp(v[i].phase, "Provisioning") != 0)
+		if (strcmp(v[i].phase, "Ready") && strcmp(v[i].phase, "Provisioning") &&
+		    strcmp(v[i].phase, "Stopping"))
 			continue;
 		if (supervisor_alive(&v[i]))
 			kill((pid_t)v[i].supervisor_pid, SIGKILL);
-		snprintf(v[i].phase, sizeof(v[i].phase), "Stopped");
-		snprintf(v[i].reason, sizeof(v[i].reason), GATEWAY_STOPPED);
-		v[i].supervisor_pid = 0;
-		if (save_state(gw, &v[i], e) == 0)
-			log_info("sandbox", "sandbox stopped with the gateway", "sandbox", v[i].name, NULL);
+		/* a sandbox the user was stopping stays stopped; the others come back */
+		mark_stopped(gw, &v[i], strcmp(v[i].phase, "Stopping") ? GATEWAY_STOPPED : "", e);
 		err_clear(e);
 	}
 	sandbox_list_free(v, n);
@@ -891,6 +914,8 @@ int sandboxes_resume_all(struct gw *gw, struct err *e)
 	if (sandboxes_list(gw, &v, &n, e) < 0)
 		return -1;
 	for (i = 0; i < n; i++) {
+		if (!strcmp(v[i].phase, "Stopping") && supervisor_alive(&v[i]))
+			kill((pid_t)v[i].supervisor_pid, SIGUSR1); /* the gateway may have died before */
 		if (strcmp(v[i].phase, "Stopped") || strcmp(v[i].reason, GATEWAY_STOPPED))
 			continue;
 		if (sandbox_dir(gw, &v[i], dir, sizeof(dir)) < 0)
@@ -1059,23 +1084,40 @@ int sandboxes_logs(struct gw *gw, const char *name, const char *query, struct js
 /* ---- stop and start of one sandbox -------------------------------------------------------- */
 
 /* A running sandbox stops (processes gone, record and /sandbox kept) and stays stopped. */
-int sandboxes_stop(struct gw *gw, const char *name, struct sandbox *out, struct err *e)
+/* Waits at most ms for the supervisor to be gone. */
+static void wait_gone(const struct sandbox *sb, int ms)
 {
-	if (sandboxes_get(gw, name, out, e) < 0)
+	int pidfd = (int)syscall(SYS_pidfd_open, (pid_t)sb->supervisor_pid, 0);
+
+	wait_supervisor(sb, pidfd, ms);
+	if (pidfd >= 0)
+		close(pidfd);
+}
+
+int sandboxes_stop(struct gw *gw, const char *name, bool force, struct sandbox *out,
+		   struct err *e)
+{
+	if (sandboxes_get(gw, name, out, e) < 0) /* a Stopping one whose supervisor is gone: Stopped */
 		return -1;
 	if (!strcmp(out->phase, "Stopped"))
 		return 0;
-	if (strcmp(out->phase, "Ready") && strcmp(out->phase, "Provisioning"))
+	if (!strcmp(out->phase, "Ready") || !strcmp(out->phase, "Provisioning")) {
+		snprintf(out->phase, sizeof(out->phase), "Stopping");
+		if (save_state(gw, out, e) < 0)
+			return -1;
+		log_info("sandbox", "sandbox stopping", "sandbox", name, NULL);
+		if (supervisor_alive(out))
+			kill((pid_t)out->supervisor_pid, SIGUSR1);
+		wait_gone(out, STOP_FIRST_WAIT_MS);
+	} else if (strcmp(out->phase, "Stopping")) {
 		return err_set(e, ERR_CONFLICT, 0, "sandbox '%s' is %s: only a running sandbox stops",
 			       name, out->phase);
-	stop_supervisor(out);
-	snprintf(out->phase, sizeof(out->phase), "Stopped");
-	out->reason[0] = '\0';
-	out->supervisor_pid = 0;
-	if (save_state(gw, out, e) < 0)
-		return -1;
-	log_info("sandbox", "sandbox stopped", "sandbox", name, NULL);
-	return 0;
+	}
+	if (force && supervisor_alive(out))
+		stop_supervisor(out);
+	if (supervisor_alive(out))
+		return 1;
+	return mark_stopped(gw, out, force ? "its main process did not stop in time" : "", e);
 }
 
 /* A stopped (or exited) sandbox runs its main command again, with its /sandbox kept. */
@@ -1087,6 +1129,9 @@ int sandboxes_start(struct gw *gw, const char *name, struct sandbox *out, struct
 		return -1;
 	if (!strcmp(out->phase, "Ready") || !strcmp(out->phase, "Provisioning"))
 		return 0;
+	if (!strcmp(out->phase, "Stopping"))
+		return err_set(e, ERR_CONFLICT, 0, "sandbox '%s' is still stopping", name),
+		       err_hint(e, "its main process has up to 10 s to exit; start it after that");
 	if (strcmp(out->phase, "Stopped") && strcmp(out->phase, "Exited"))
 		return err_set(e, ERR_CONFLICT, 0, "sandbox '%s' is %s%s%s", name, out->phase,
 			       out->reason[0] ? ": " : "", out->reason),

@@ -57,8 +57,13 @@ int sandboxes_resume_all(struct gw *gw, struct err *e);
  * source=gateway|sandbox. */
 int sandboxes_logs(struct gw *gw, const char *name, const char *query, struct json **out,
 		   struct err *e);
-/* Stops a running sandbox (processes gone, record and files kept); it stays stopped. */
-int sandboxes_stop(struct gw *gw, const char *name, struct sandbox *out, struct err *e);
+/* Stops a running sandbox (processes gone, record and files kept); it stays stopped. The
+ * stop is graceful: phase Stopping, and the supervisor gives the main process SIGTERM and
+ * 10 s before SIGKILL. Returns 1 while that goes on (call again; a Stopping sandbox whose
+ * supervisor is gone reads as Stopped), 0 once Stopped. force: no more waiting, the
+ * supervisor is stopped at once (TERM, then KILL). */
+int sandboxes_stop(struct gw *gw, const char *name, bool force, struct sandbox *out,
+		   struct err *e);
 /* Starts a stopped or exited sandbox again: its main command, its /sandbox. */
 int sandboxes_start(struct gw *gw, const char *name, struct sandbox *out, struct err *e);
 /* The root filesystem of a create request's spec (gateway/sandbox_root.c): "from" (a

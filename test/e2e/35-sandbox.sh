@@ -642,3 +642,49 @@ t_get_shows_the_enforced_limits() {
 	run openshell sandbox delete capped
 	teardown_gw
 }
+
+t_stop_is_graceful_and_does_not_hold_the_gateway() {
+	setup_gw
+	run openshell gateway start
+	run openshell sandbox stop nothere
+	expect_rc 1
+	expect_err "sandbox 'nothere' not found"
+	run openshell sandbox start nothere
+	expect_rc 1
+	run openshell status
+	expect_rc 0 # the gateway is still there
+	# the main process gets SIGTERM and may finish what it does
+	run openshell sandbox create --detach --name polite -- /bin/sh -c \
+		'trap "sleep 1; echo saved >> /sandbox/state; exit 0" TERM; while :; do sleep 0.1; done'
+	expect_rc 0
+	run openshell sandbox stop polite
+	expect_rc 0
+	expect_out "Stopped sandbox polite"
+	run openshell sandbox start polite
+	run openshell sandbox exec -n polite -- cat /sandbox/state
+	expect_out_line "saved"
+	run openshell sandbox delete polite
+	# one that ignores SIGTERM is killed after the grace period; meanwhile the gateway serves
+	run openshell sandbox create --detach --name deaf -- /bin/sh -c \
+		'trap "" TERM; while :; do sleep 0.1; done'
+	expect_rc 0
+	"$OPENSHELL" sandbox stop deaf >"$T/stop.out" 2>&1 &
+	stopper=$!
+	want="Stopping" eventually 5 openshell sandbox list
+	expect_out "deaf"
+	expect_out "Stopping"
+	run openshell sandbox start deaf
+	expect_rc 1
+	expect_err "sandbox 'deaf' is still stopping"
+	run openshell sandbox create --no-keep -- /bin/echo served meanwhile
+	expect_rc 0
+	expect_out "served meanwhile"
+	wait "$stopper" || fail "stop failed: $(cat "$T/stop.out")"
+	grep -q "Stopped sandbox deaf" "$T/stop.out" || fail "stop said: $(cat "$T/stop.out")"
+	run openshell sandbox get deaf
+	expect_out "Phase: Stopped"
+	run openshell logs deaf --source sandbox
+	expect_out "did not stop within 10 s: killed"
+	run openshell sandbox delete deaf
+	teardown_gw
+}
