@@ -438,12 +438,18 @@ static int check_request(const struct json *req, char name[SB_NAME_MAX + 1], str
 						cg_parse_memory(json_get_str(req, "memory", ""), &v, e) < 0))
 			return json_is_str(json_get(req, "memory")) ? -1 : err_set(e, ERR_INVALID, 0, "\"memory\" must be a string");
 	}
+	if (json_get(req, "tty") && !json_is_null(json_get(req, "tty")) &&
+	    !json_is_bool(json_get(req, "tty")))
+		return err_set(e, ERR_INVALID, 0, "\"tty\" must be true or false");
 	if (env && (!json_is_obj(env) || json_len(env) > ENV_MAX))
 		return err_set(e, ERR_INVALID, 0, "\"env\" must be an object of at most %d strings", ENV_MAX);
 	for (i = 0; i < json_len(env); i++) {
 		const char *k = json_key_at(env, i);
 
-		if (!json_is_str(json_at(env, i)) || !*k || strspn(k, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") != strlen(k) ||
+		if (!json_is_str(json_at(env, i)))
+			return err_set(e, ERR_INVALID, 0,
+				       "environment variable '%s': the value must be a string", k);
+		if (!*k || strspn(k, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") != strlen(k) ||
 		    (k[0] >= '0' && k[0] <= '9'))
 			return err_set(e, ERR_INVALID, 0, "invalid environment variable '%s'", k);
 		if (str_has_prefix(k, "OPENSHELL_"))

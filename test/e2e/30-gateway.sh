@@ -343,3 +343,42 @@ t_tls_session_is_kept_and_resumed() {
 	expect_rc 0
 	expect_no_file "$f"
 }
+
+t_api_refuses_malformed_sandbox_requests() {
+	need_cmd curl
+	gw_start
+	m=$(CONF)/gateways/t/mtls
+	api() {
+		curl -sS --max-time 20 --cacert "$m/ca.crt" --cert "$m/tls.crt" --key "$m/tls.key" \
+			"https://localhost:$PORT$1" "${@:2}"
+	}
+	post() { run api /v1/sandboxes -X POST -H 'Content-Type: application/json' -d "$1"; }
+	post '{"name": 5}'
+	expect_out '"message":"\"name\" must be a string"'
+	post '{"command": [1]}'
+	expect_out '"message":"\"command\" must be an array of strings without NUL"'
+	post '{"command": ["true"], "env": {"A": 1}}'
+	expect_out "environment variable 'A': the value must be a string"
+	post '{"command": ["true"], "tty": "yes"}'
+	expect_out '"message":"\"tty\" must be true or false"'
+	post '{"command": ["true"], "from": 7}'
+	expect_out '"error":"invalid_argument"'
+	post 'null'
+	expect_out '"message":"expected a JSON object"'
+	for p in "" /logs /policy /policies; do
+		run api "/v1/sandboxes/nothere$p"
+		expect_out '"error":"not_found"'
+	done
+	for p in stop start; do
+		run api "/v1/sandboxes/nothere/$p" -X POST
+		expect_out '"error":"not_found"'
+	done
+	run api /v1/sandboxes/nothere -X DELETE
+	expect_out '"error":"not_found"'
+	run api /v1/health
+	expect_out '"status":"ok"' # and the gateway is still there
+	run openshell sandbox list
+	expect_rc 0
+	expect_out "No sandboxes"
+	gw_stop
+}
