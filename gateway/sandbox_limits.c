@@ -37,7 +37,8 @@ struct json *sandbox_limits_json(struct gw *gw, const struct sandbox *sb)
 	struct cg_limits lim;
 	struct cgroup cg;
 	char rel[256], why[256];
-	bool running = !strcmp(sb->phase, "Ready") || !strcmp(sb->phase, "Provisioning");
+	bool running = !strcmp(sb->phase, "Ready") || !strcmp(sb->phase, "Provisioning") ||
+		       !strcmp(sb->phase, "Stopping");
 
 	snprintf(rel, sizeof(rel), "openshell-%s/sb-%.12s", gw->cfg->name, sb->id);
 	if (running && cg_open(rel, &cg, &(struct err){ 0 }) == 0 &&
@@ -46,7 +47,8 @@ struct json *sandbox_limits_json(struct gw *gw, const struct sandbox *sb)
 	} else if (running) {
 		requested(sb, &lim); /* what it would have */
 		if (cg_detect(why, sizeof(why)) != CG_NONE)
-			snprintf(why, sizeof(why), "its cgroup could not be made (the sandbox's log says why)");
+			snprintf(why, sizeof(why),
+				 "its cgroup could not be made (the sandbox's log says why)");
 		json_obj_add_str(o, "enforced", "no");
 		json_obj_add_str(o, "why", why);
 	} else {

@@ -1089,7 +1089,6 @@ int sandboxes_logs(struct gw *gw, const char *name, const char *query, struct js
 
 /* ---- stop and start of one sandbox -------------------------------------------------------- */
 
-/* A running sandbox stops (processes gone, record and /sandbox kept) and stays stopped. */
 /* Waits at most ms for the supervisor to be gone. */
 static void wait_gone(const struct sandbox *sb, int ms)
 {
