@@ -11,6 +11,13 @@ gw_stop() { "$OPENSHELL" gateway stop --name t >/dev/null 2>&1 || true; }
 
 S() { echo "$XDG_STATE_HOME/openshell/gateways/t"; }
 
+api() { # api PATH [curl args...]: gateway t's API with its client certificate (25 s at most)
+	local m
+	m=$(CONF)/gateways/t/mtls
+	curl -sS --max-time 25 --cacert "$m/ca.crt" --cert "$m/tls.crt" --key "$m/tls.key" \
+		"https://localhost:$PORT$1" "${@:2}"
+}
+
 t_start_registers_and_status_connects() {
 	gw_start
 	expect_rc 0
@@ -284,10 +291,6 @@ t_sandbox_get_waits_while_provisioning() {
 	need_cmd curl
 	gw_start
 	m=$(CONF)/gateways/t/mtls
-	api() {
-		curl -sS --max-time 25 --cacert "$m/ca.crt" --cert "$m/tls.crt" --key "$m/tls.key" \
-			"https://localhost:$PORT$1" "${@:2}"
-	}
 	# the GET follows the POST on the same connection, well before the supervisor is up
 	for n in 1 2 3; do
 		run api /v1/sandboxes -X POST -H 'Content-Type: application/json' \
@@ -347,11 +350,6 @@ t_tls_session_is_kept_and_resumed() {
 t_api_refuses_malformed_sandbox_requests() {
 	need_cmd curl
 	gw_start
-	m=$(CONF)/gateways/t/mtls
-	api() {
-		curl -sS --max-time 20 --cacert "$m/ca.crt" --cert "$m/tls.crt" --key "$m/tls.key" \
-			"https://localhost:$PORT$1" "${@:2}"
-	}
 	post() { run api /v1/sandboxes -X POST -H 'Content-Type: application/json' -d "$1"; }
 	post '{"name": 5}'
 	expect_out '"message":"\"name\" must be a string"'
