@@ -688,3 +688,29 @@ t_stop_is_graceful_and_does_not_hold_the_gateway() {
 	run openshell sandbox delete deaf
 	teardown_gw
 }
+
+t_links_signals_and_full_disks_stay_inside() {
+	setup_gw
+	run openshell gateway start
+	gwpid=$(cat "$XDG_STATE_HOME/openshell/gateways/openshell/gateway.pid")
+	key=$(ls "$XDG_STATE_HOME"/openshell/gateways/openshell/tls/*key* | head -1)
+	[ -n "$key" ] || fail "no CA key found to aim at"
+	sb "cat '$key' 2>&1 | head -1
+	    ln -s /etc/shadow /sandbox/s && cat /sandbox/s 2>&1 | head -1
+	    ln /etc/passwd /sandbox/hard 2>&1 | head -1
+	    kill -0 $gwpid 2>&1 | head -1
+	    tr '\0' ' ' </proc/1/cmdline; echo
+	    { head -c 1100M /dev/zero >/tmp/big; } 2>&1; echo tmp \$(du -m /tmp/big | cut -f1)"
+	expect_rc 0
+	expect_out "$key: No such file or directory"
+	expect_out "/sandbox/s: Permission denied"
+	grep -q "hard.*\(Invalid cross-device link\|Operation not permitted\)" "$T/.out" ||
+		fail "a hard link to a host file was made"
+	expect_out "No such process"
+	expect_no_out "/sbin/init"
+	expect_out "No space left on device"
+	mb=$(sed -n 's/^tmp \([0-9]*\)$/\1/p' "$T/.out")
+	[ -n "$mb" ] && [ "$mb" -le 1024 ] || fail "/tmp held ${mb:-?} MiB, more than its 1 GiB"
+	kill -0 "$gwpid" || fail "the gateway is gone"
+	teardown_gw
+}
