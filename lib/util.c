@@ -248,3 +248,31 @@ void sha256_hex(const void *data, size_t n, char hex[65])
 	}
 	hex[64] = '\0';
 }
+
+static char *title_area;
+static size_t title_len;
+
+void proc_title_init(int argc, char **argv)
+{
+	int i;
+
+	if (argc < 1 || !argv[0])
+		return;
+	title_area = argv[0];
+	title_len = strlen(argv[0]) + 1;
+	for (i = 1; i < argc && argv[i] == title_area + title_len; i++) /* contiguous only */
+		title_len += strlen(argv[i]) + 1;
+}
+
+void proc_title_set(const char *title)
+{
+	size_t n;
+
+	if (!title_area || !title_len)
+		return;
+	n = strlen(title);
+	if (n >= title_len)
+		n = title_len - 1;
+	memcpy(title_area, title, n);
+	memset(title_area + n, 0, title_len - n);
+}

@@ -50,4 +50,10 @@ void sha256_hex(const void *data, size_t n, char hex[65]);
 /* Levenshtein distance, capped at 32; for "did you mean" hints. */
 int edit_distance(const char *a, const char *b);
 
+/* The command line that /proc/<pid>/cmdline shows: main() records where its argv strings
+ * lie; proc_title_set overwrites them in place with title (cut to fit) and zeros, so that
+ * a forked process (the sandbox's pid 1) does not show its parent's arguments. */
+void proc_title_init(int argc, char **argv);
+void proc_title_set(const char *title);
+
 #endif

@@ -268,6 +268,7 @@ void jail_run_init(const struct jail_spec *s, int ctl)
 	sigset_t chld;
 	int sfd, i;
 
+	proc_title_set("openshell-init"); /* not the supervisor's arguments (host paths) */
 	signal(SIGTERM, forward_signal);
 	signal(SIGINT, forward_signal);
 	signal(SIGHUP, forward_signal);

@@ -99,3 +99,19 @@ TEST(atomic_write_and_read_back)
 	CHECK(!path_exists(dir));
 	buf_release(&b);
 }
+
+TEST(proc_title_overwrites_the_argv_strings_in_place)
+{
+	char area[] = "openshell\0supervise\0--dir\0/home/alice/x\0";
+	char *argv[] = { area, area + 10, area + 20, area + 26, NULL };
+	size_t i;
+
+	proc_title_init(4, argv);
+	proc_title_set("openshell-init");
+	CHECK_STR(area, "openshell-init");
+	for (i = strlen("openshell-init"); i < sizeof(area); i++)
+		CHECK_INT(area[i], 0); /* nothing of the old arguments is left */
+	proc_title_set("a title longer than all of the old arguments put together, by far");
+	CHECK_INT(area[sizeof(area) - 2], 0); /* cut to fit, still ends in NUL */
+	CHECK(strncmp(area, "a title longer", 14) == 0);
+}
