@@ -98,6 +98,8 @@ static void print_info(struct cli *cli, const struct json *v)
 		snprintf(n, sizeof(n), "%lld (all sandboxes together)", (long long)i);
 		field("Processes", n);
 	}
+	if (json_get_str(v, "cgroup", NULL) && strcmp(json_get_str(v, "limits", ""), "not enforced"))
+		field("Cgroup", json_get_str(v, "cgroup", ""));
 	field("Version", json_get_str(v, "version", ""));
 	field("Last Health", json_get_str(v, "last_health_check", ""));
 	field("Last Error", json_get_str(v, "last_error", ""));

@@ -79,7 +79,7 @@ static const char *auth_mode(const struct gw *gw)
 static int gateway_info(struct gw *gw, const char *arg, const struct json *in, struct json **out, struct err *e)
 {
 	struct gw_settings s;
-	char why[256];
+	char why[256], group[256];
 	enum cg_mode cg = cg_detect(why, sizeof(why));
 	int64_t count;
 
@@ -102,6 +102,8 @@ static int gateway_info(struct gw *gw, const char *arg, const struct json *in, s
 	json_obj_add_i64(*out, "max_sandboxes", s.max_sandboxes);
 	json_obj_add_str(*out, "limits", cg == CG_V2 ? "cgroup v2" : cg == CG_V1 ? "cgroup v1" : "not enforced");
 	json_obj_add_i64(*out, "pids_max", cg_gateway_pids_cap());
+	gw_cgroup_name(gw, group, sizeof(group));
+	json_obj_add_str(*out, "cgroup", group);
 	json_obj_add_str(*out, "version", OPENSHELL_VERSION);
 	api_add_time(*out, "created_at", s.created_ms);
 	api_add_time(*out, "last_health_check", s.last_health_ms);

@@ -201,6 +201,18 @@ static void fill_endpoint(struct gw *gw)
 		 gw->cfg->plaintext ? "http" : "https", host, gw->cfg->port);
 }
 
+/* The gateway's cgroup goes with it once its sandboxes are stopped (the next start, or
+ * the first sandbox, makes it again), so that gateways that come and go leave none behind. */
+static void remove_cgroup(const struct gw *gw)
+{
+	struct cgroup cg;
+	char name[256];
+
+	gw_cgroup_name(gw, name, sizeof(name));
+	if (cg_open(name, &cg, &(struct err){ 0 }) == 0)
+		cg_remove_if_empty(&cg);
+}
+
 int gw_daemon_run(const struct gw_config *cfg, struct err *e)
 {
 	struct gw gw = { .cfg = cfg, .listen_fd = -1, .epoll_fd = -1, .signal_fd = -1,
@@ -241,6 +253,8 @@ int gw_daemon_run(const struct gw_config *cfg, struct err *e)
 		log_error("gateway", "cannot stop sandboxes", "error", e->msg, NULL);
 		err_clear(e);
 	}
+	if (ret == 0)
+		remove_cgroup(&gw);
 	log_info("gateway", ret == 0 ? "gateway stopped" : "gateway failed", NULL);
 	unlink(gw.paths.pid);
 out:

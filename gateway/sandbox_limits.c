@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The limits `sandbox get` shows (see sandbox_limits_json in sandboxes.h): while the
+ * The sandboxes' cgroups: the gateway's group and each sandbox's below it (their names,
+ * see sandboxes.h), and the limits `sandbox get` shows (sandbox_limits_json): while the
  * sandbox runs, what its cgroup holds, as the kernel reports it; otherwise what its spec
  * asks for, applied at its next start.
  */
@@ -10,8 +11,29 @@
 #include "lib/err.h"
 #include "lib/json.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+
+void gw_cgroup_name(const struct gw *gw, char *dst, size_t n)
+{
+	uint32_t h = 2166136261u;
+	const char *p;
+
+	for (p = gw->paths.root; *p; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	snprintf(dst, n, "openshell-%s-%08x", gw->cfg->name, (unsigned)h);
+}
+
+void sandbox_cgroup_rel(const struct gw *gw, const struct sandbox *sb, char *dst, size_t n)
+{
+	const char *group = json_get_str(json_get(sb->spec, "limits"), "group", NULL);
+
+	if (group)
+		snprintf(dst, n, "%s/sb-%.12s", group, sb->id);
+	else /* created before groups were named per state dir */
+		snprintf(dst, n, "openshell-%s/sb-%.12s", gw->cfg->name, sb->id);
+}
 
 static void add_limit(struct json *o, const char *key, int64_t v)
 {
@@ -40,7 +62,7 @@ struct json *sandbox_limits_json(struct gw *gw, const struct sandbox *sb)
 	bool running = !strcmp(sb->phase, "Ready") || !strcmp(sb->phase, "Provisioning") ||
 		       !strcmp(sb->phase, "Stopping");
 
-	snprintf(rel, sizeof(rel), "openshell-%s/sb-%.12s", gw->cfg->name, sb->id);
+	sandbox_cgroup_rel(gw, sb, rel, sizeof(rel));
 	if (running && cg_open(rel, &cg, &(struct err){ 0 }) == 0 &&
 	    cg_read_limits(&cg, &lim, &(struct err){ 0 }) == 0) {
 		json_obj_add_str(o, "enforced", cg.mode == CG_V2 ? "cgroup v2" : "cgroup v1");

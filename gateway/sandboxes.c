@@ -694,6 +694,7 @@ static int build_spec(struct gw *gw, const struct json *req, const struct gw_set
 		      const struct sandbox *sb, struct buf *spec, struct err *e)
 {
 	struct json *named, *lim = json_new_obj();
+	char group[256];
 	int64_t uid;
 	int ret = -1;
 
@@ -709,6 +710,8 @@ static int build_spec(struct gw *gw, const struct json *req, const struct gw_set
 	if (json_get(req, "policy"))
 		json_obj_add(named, "policy", NULL);
 	json_obj_add_str(lim, "gateway", gw->cfg->name);
+	gw_cgroup_name(gw, group, sizeof(group));
+	json_obj_add_str(lim, "group", group);
 	json_obj_add_str(lim, "gateway_cpus", gs->cpus);
 	json_obj_add_str(lim, "gateway_memory", gs->memory);
 	if (json_get_str(req, "cpus", NULL))
@@ -797,7 +800,7 @@ int sandboxes_delete(struct gw *gw, const char *name, struct err *e)
 		struct cgroup cg;
 		char rel[256];
 
-		snprintf(rel, sizeof(rel), "openshell-%s/sb-%.12s", gw->cfg->name, sb.id);
+		sandbox_cgroup_rel(gw, &sb, rel, sizeof(rel));
 		if (cg_open(rel, &cg, &(struct err){ 0 }) == 0) {
 			cg_kill_all(&cg, &(struct err){ 0 });
 			cg_destroy(&cg, &(struct err){ 0 });

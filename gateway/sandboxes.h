@@ -71,6 +71,13 @@ int sandboxes_start(struct gw *gw, const char *name, struct sandbox *out, struct
  * hold the command; without "command" the root's login shell (/bin/bash -l, else
  * /bin/sh -l) is filled in. id is the new sandbox's (its host uid may need to enter DIR). */
 int sandbox_root_prepare(struct json *spec, const char *id, struct err *e);
+/* The gateway's cgroup, below which each sandbox has its own (gateway/sandbox_limits.c):
+ * "openshell-<name>-<hash of the state dir>", so that two gateways of one name (other
+ * users, other HOMEs) never share one group or its limits. */
+void gw_cgroup_name(const struct gw *gw, char *dst, size_t n);
+/* The sandbox's group, relative to the gateway's own cgroup: the one its spec names
+ * (limits.group), or the older "openshell-<name>" for sandboxes created before. */
+void sandbox_cgroup_rel(const struct gw *gw, const struct sandbox *sb, char *dst, size_t n);
 /* Its limits (gateway/sandbox_limits.c): {"enforced": "cgroup v1", "cgroup v2", "no" (with
  * "why") or "at the next start" (not running: what its spec asks for), "cpu_millis",
  * "memory_bytes", "pids": numbers, null for unlimited}. */

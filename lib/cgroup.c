@@ -377,6 +377,15 @@ int cg_destroy(const struct cgroup *cg, struct err *e)
 	return 0;
 }
 
+void cg_remove_if_empty(const struct cgroup *cg)
+{
+	size_t i;
+
+	for (i = 0; i < CG_NCTL; i++)
+		if (cg->mode != CG_V2 || i == 0)
+			rmdir(cg->path[i]); /* EBUSY while it has tasks or groups: it stays */
+}
+
 static int64_t read_num(const char *dir, const char *file)
 {
 	char path[PATH_MAX];

@@ -50,6 +50,8 @@ int cg_attach(const struct cgroup *cg, pid_t pid, struct err *e);
 int cg_kill_all(const struct cgroup *cg, struct err *e);
 /* Removes the group (must be empty). Missing is fine. */
 int cg_destroy(const struct cgroup *cg, struct err *e);
+/* Removes the group if nothing is left in it (no waiting; otherwise it stays). */
+void cg_remove_if_empty(const struct cgroup *cg);
 /* Number of processes in the group. */
 int cg_count_procs(const struct cgroup *cg);
 /* The pids limit of a gateway's group, all its sandboxes together: half of what the host

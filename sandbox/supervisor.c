@@ -200,7 +200,7 @@ static void setup_cgroup(struct sup *s)
 	const struct json *lim = json_get(s->spec, "limits");
 	struct cg_limits gw = { 0, 0, cg_gateway_pids_cap() }, sb = { 0, 0, CG_SANDBOX_PIDS };
 	struct err e = ERR_INIT;
-	char rel[256];
+	char group[200], rel[256];
 
 	cg_parse_cpus(json_get_str(lim, "gateway_cpus", NULL), &gw.cpu_millis, &e);
 	cg_parse_memory(json_get_str(lim, "gateway_memory", NULL), &gw.memory, &e);
@@ -209,11 +209,13 @@ static void setup_cgroup(struct sup *s)
 	if (json_get_str(lim, "memory", NULL))
 		cg_parse_memory(json_get_str(lim, "memory", NULL), &sb.memory, &e);
 	err_clear(&e);
-	snprintf(rel, sizeof(rel), "openshell-%s", json_get_str(lim, "gateway", "gateway"));
-	if (cg_create(rel, &gw, &s->cg, &e) < 0)
+	if (json_get_str(lim, "group", NULL))
+		snprintf(group, sizeof(group), "%s", json_get_str(lim, "group", ""));
+	else /* a spec from before groups were named per gateway state dir */
+		snprintf(group, sizeof(group), "openshell-%s", json_get_str(lim, "gateway", "gateway"));
+	if (cg_create(group, &gw, &s->cg, &e) < 0)
 		goto fail;
-	snprintf(rel, sizeof(rel), "openshell-%s/sb-%.12s", json_get_str(lim, "gateway", "gateway"),
-		 s->id);
+	snprintf(rel, sizeof(rel), "%s/sb-%.12s", group, s->id);
 	if (cg_create(rel, &sb, &s->cg, &e) < 0)
 		goto fail;
 	s->has_cg = true;

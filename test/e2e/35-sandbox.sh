@@ -11,6 +11,10 @@ setup_gw() {
 
 teardown_gw() { "$OPENSHELL" gateway stop >/dev/null 2>&1 || true; }
 
+gw_group() { # the running gateway's cgroup name (gateway info)
+	"$OPENSHELL" gateway info -o json | python3 -c 'import json,sys; print(json.load(sys.stdin)["cgroup"])'
+}
+
 sb() { # sb SHELL-SCRIPT: runs it in a new --no-keep sandbox
 	run openshell sandbox create --no-keep -- /bin/sh -c "$1"
 }
@@ -241,7 +245,8 @@ except OSError as e:
 	# all sandboxes together: half of what the host can have
 	host=$(cat /proc/sys/kernel/pid_max)
 	[ "$(cat /proc/sys/kernel/threads-max)" -lt "$host" ] && host=$(cat /proc/sys/kernel/threads-max)
-	cap=$(cat "$(find /sys/fs/cgroup -maxdepth 5 -type f -path '*/openshell-openshell/pids.max' | head -1)")
+	group=$(gw_group)
+	cap=$(cat "$(find /sys/fs/cgroup -maxdepth 5 -type f -path "*/$group/pids.max" | head -1)")
 	[ "$cap" = $((host / 2)) ] || fail "the gateway's group allows $cap processes, not $((host / 2))"
 	run openshell gateway info
 	grep -q "Processes: *$((host / 2)) (all sandboxes together)" "$T/.out" ||
@@ -434,8 +439,8 @@ t_stop_and_start_one_sandbox() {
 
 t_a_hundred_sandboxes_leave_nothing_behind() {
 	setup_gw
-	# other runs on this machine may share the parent group: count only what is new
-	before=$(find /sys/fs/cgroup/{pids,memory,cpu}/openshell-openshell -mindepth 1 -type d -name 'sb-*' 2>/dev/null | sort)
+	run openshell gateway start
+	group=$(gw_group)
 	for i in $(seq 100); do
 		"$OPENSHELL" sandbox create --no-keep -- /bin/true >/dev/null 2>&1 || fail "create $i failed"
 	done
@@ -449,12 +454,14 @@ t_a_hundred_sandboxes_leave_nothing_behind() {
 	! pgrep -f "supervise --dir $XDG_STATE_HOME" >/dev/null || fail "supervisors left behind"
 	[ -z "$(ls "$XDG_STATE_HOME/openshell/gateways/openshell/sandboxes")" ] || fail "sandbox dirs left behind"
 	[ -z "$(ls "$XDG_STATE_HOME/openshell/gateways/openshell/run")" ] || fail "sockets left behind"
-	after=$(find /sys/fs/cgroup/{pids,memory,cpu}/openshell-openshell -mindepth 1 -type d -name 'sb-*' 2>/dev/null | sort)
-	left=$(comm -13 <(echo "$before") <(echo "$after"))
+	left=$(find /sys/fs/cgroup -maxdepth 6 -type d -path "*/$group/sb-*" 2>/dev/null)
 	[ -z "$left" ] || fail "cgroups left behind: $left"
 	run openshell gateway info -o json
 	python3 -c 'import json,sys; assert json.load(sys.stdin)["sandboxes"]==0' <"$T/.out" || fail "count"
 	teardown_gw
+	# the gateway's own group goes with it
+	left=$(find /sys/fs/cgroup -maxdepth 5 -type d -name "$group" 2>/dev/null)
+	[ -z "$left" ] || fail "the gateway's cgroup was left behind: $left"
 }
 
 t_two_hundred_sandboxes_at_once() {
@@ -627,7 +634,8 @@ t_get_shows_the_enforced_limits() {
 		expect_out "Limits: 0.5 CPU, 64 MiB memory, 2048 processes (cgroup v"
 		# what the kernel holds, not what was asked for
 		id=$(sed -n 's/^ *Id: //p' "$T/.out")
-		mem=$(find /sys/fs/cgroup -maxdepth 6 -path "*/openshell-openshell/sb-${id:0:12}/*" \( -name memory.limit_in_bytes -o -name memory.max \) | head -1)
+		group=$(gw_group)
+		mem=$(find /sys/fs/cgroup -maxdepth 6 -path "*/$group/sb-${id:0:12}/*" \( -name memory.limit_in_bytes -o -name memory.max \) | head -1)
 		[ -n "$mem" ] || fail "no memory limit file for the sandbox's cgroup"
 		echo $((128 << 20)) >"$mem"
 		run openshell sandbox get capped -o json
