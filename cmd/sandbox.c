@@ -287,11 +287,9 @@ static int stream(const struct gw_target *t, const char *name, const char *path_
 	int ret = -1;
 
 	snprintf(path, sizeof(path), "/v1/sandboxes/%s/%s", name, path_suffix);
-	if (client_attach(t, path, &s, e) < 0)
+	if (client_attach(t, path, first, &s, e) < 0)
 		return -1;
 	frame_decoder_init(&dec);
-	if (first && client_stream_write(s, first, e) < 0)
-		goto out;
 	if (tty && isatty(0) && tcgetattr(0, &saved) == 0) { /* the remote terminal does echo */
 		struct termios raw = saved;
 

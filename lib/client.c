@@ -408,8 +408,8 @@ struct client_stream {
 	struct buf pending; /* bytes that arrived behind the 101 response */
 };
 
-int client_attach(const struct gw_target *t, const char *path, struct client_stream **out,
-		  struct err *e)
+int client_attach(const struct gw_target *t, const char *path, const struct buf *first,
+		  struct client_stream **out, struct err *e)
 {
 	struct client_stream *s = xcalloc(1, sizeof(*s));
 	struct http_limits lim = { HTTP_HEAD_MAX_GATEWAY, HTTP_FIELDS_MAX, RESP_BODY_MAX, HTTP_TRAILER_MAX };
@@ -438,6 +438,8 @@ int client_attach(const struct gw_target *t, const char *path, struct client_str
 		http_write_end(&req);
 		buf_release(&host);
 	}
+	if (first) /* the gateway relays what follows the request once it has answered 101 */
+		buf_add(&req, first->p, first->len);
 	if (conn_write(&s->c, &req, e) < 0)
 		goto out;
 	for (;;) {
