@@ -178,19 +178,22 @@ static void session_path_for(const struct gw_target *t, char *dst, size_t n)
 		dst[0] = '\0';
 }
 
-static void session_restore(void)
+/* True when the kept session was taken (a missing, damaged or expired file only costs a
+ * full handshake). */
+static bool session_restore(void)
 {
 	struct err e = ERR_INIT;
 	struct buf b = BUF_INIT;
+	bool ok = false;
 
-	/* a missing, damaged or expired file only costs a full handshake */
 	if (tls_cache.session_path[0] &&
 	    read_file(tls_cache.session_path, TLS_SESSION_BLOB_LEN, &b, &e) == 0)
-		tls_client_cfg_session_import(tls_cache.cfg, (const unsigned char *)b.p, b.len,
-					      now_wall_ms());
+		ok = tls_client_cfg_session_import(tls_cache.cfg, (const unsigned char *)b.p,
+						   b.len, now_wall_ms()) == 0;
 	if (b.p)
 		explicit_bzero(b.p, b.len);
 	buf_release(&b);
+	return ok;
 }
 
 static void session_keep(void)
@@ -215,13 +218,18 @@ static struct tls_client_cfg *client_tls_cfg(const struct gw_target *t, struct e
 		return tls_cache.cfg;
 	tls_client_cfg_free(tls_cache.cfg);
 	memset(&tls_cache, 0, sizeof(tls_cache));
-	if (tls_client_cfg_load_dir(&tls_cache.cfg, t->mtls_dir, e) < 0)
-		return NULL;
+	/* a session to resume needs none of the bundle (the gateway checked it when the
+	 * session was made): it is loaded only if the gateway makes a full handshake */
+	tls_client_cfg_defer_dir(&tls_cache.cfg, t->mtls_dir);
 	snprintf(tls_cache.mtls_dir, sizeof(tls_cache.mtls_dir), "%s", t->mtls_dir);
 	tls_cache.dev = st.st_dev;
 	tls_cache.ino = st.st_ino;
 	session_path_for(t, tls_cache.session_path, sizeof(tls_cache.session_path));
-	session_restore();
+	if (!session_restore() && tls_client_cfg_ensure(tls_cache.cfg, e) < 0) {
+		tls_client_cfg_free(tls_cache.cfg);
+		memset(&tls_cache, 0, sizeof(tls_cache));
+		return NULL;
+	}
 	return tls_cache.cfg;
 }
 
