@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 
 /* br_name_element OIDs: length byte, then the OID content (bearssl_x509.h). */
@@ -38,6 +39,22 @@ void tls_engine_setup(br_ssl_engine_context *eng)
 {
 	br_ssl_engine_set_versions(eng, BR_TLS12, BR_TLS12);
 	br_ssl_engine_set_suites(eng, suites, ARRAY_SIZE(suites));
+}
+
+unsigned char *tls_iobuf_new(void)
+{
+	void *p = mmap(NULL, BR_SSL_BUFSIZE_BIDI, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		xdie_oom();
+	return p;
+}
+
+void tls_iobuf_free(unsigned char *p)
+{
+	if (p)
+		munmap(p, BR_SSL_BUFSIZE_BIDI);
 }
 
 /* ---- server ---- */
@@ -183,10 +200,15 @@ static void server_client_auth(struct tls_server_conn *c)
 	br_ssl_server_set_trust_anchor_names_alt(&c->sc, ta, 1);
 }
 
+/* One freed connection kept for the next: a fresh 40 KiB allocation would fault its pages
+ * in again on every connection. The gateway has one thread. */
+static struct tls_server_conn *spare;
+
 struct tls_server_conn *tls_server_conn_new(const struct tls_server_cfg *cfg)
 {
-	struct tls_server_conn *c = xcalloc(1, sizeof(*c));
+	struct tls_server_conn *c = spare ? spare : xcalloc(1, sizeof(*c));
 
+	spare = NULL;
 	c->cfg = cfg;
 	br_ssl_server_init_full_ec(&c->sc, cfg->chain.certs, cfg->chain.n, BR_KEYTYPE_EC,
 				   &cfg->key.sk);
@@ -208,7 +230,11 @@ void tls_server_conn_free(struct tls_server_conn *c)
 	if (!c)
 		return;
 	explicit_bzero(c, sizeof(*c)); /* session keys */
-	free(c);
+	if (spare) {
+		free(c);
+		return;
+	}
+	spare = c; /* the next connection's, zeroed like calloc's and without page faults */
 }
 
 /* After the handshake a peer that is gone (it may close right after its close_notify,

@@ -55,7 +55,7 @@ struct tls_client {
 	struct tls_client_cfg *owned;
 	int fd, io_errno;
 	bool eof, up, resumed;
-	unsigned char iobuf[BR_SSL_BUFSIZE_BIDI];
+	unsigned char *iobuf; /* tls_iobuf_new */
 };
 
 static int client_cfg_files(struct tls_client_cfg *cfg, const char *ca, const char *crt,
@@ -455,7 +455,7 @@ static int client_handshake(struct tls_client *c, const char *server_name, struc
 	struct tls_client_cfg *cfg = c->cfg;
 
 	client_engine_setup(c);
-	br_ssl_engine_set_buffer(&c->cc.eng, c->iobuf, sizeof(c->iobuf), 1);
+	br_ssl_engine_set_buffer(&c->cc.eng, c->iobuf, BR_SSL_BUFSIZE_BIDI, 1);
 	if (cfg->has_session)
 		br_ssl_engine_set_session_parameters(&c->cc.eng, &cfg->session);
 	if (!br_ssl_client_reset(&c->cc, server_name, cfg->has_session))
@@ -485,6 +485,7 @@ int tls_client_connect_cfg(struct tls_client **out, int fd, const char *server_n
 	*out = NULL;
 	c->fd = fd;
 	c->cfg = cfg;
+	c->iobuf = tls_iobuf_new();
 	if (client_handshake(c, server_name, e) < 0) {
 		tls_client_close(c);
 		return -1;
@@ -561,6 +562,7 @@ void tls_client_close(struct tls_client *c)
 	if (c->up && !(br_ssl_engine_current_state(&c->cc.eng) & BR_SSL_CLOSED))
 		client_say_goodbye(c);
 	tls_client_cfg_free(c->owned);
+	tls_iobuf_free(c->iobuf);
 	explicit_bzero(c, sizeof(*c));
 	free(c);
 }

@@ -8,4 +8,10 @@
 /* TLS 1.2 only, ECDHE-ECDSA with AES-GCM or ChaCha20-Poly1305 (both ends). */
 void tls_engine_setup(br_ssl_engine_context *eng);
 
+/* The engine's record buffer (BR_SSL_BUFSIZE_BIDI bytes) as fresh pages of its own: only
+ * the pages records reach are ever touched (a fault costs more than a small record), and
+ * unmapping them gives them back to the kernel, which zeroes them; nothing to wipe. */
+unsigned char *tls_iobuf_new(void);
+void tls_iobuf_free(unsigned char *p);
+
 #endif
