@@ -82,6 +82,8 @@ struct tls_server_conn {
 	bool handshaken, eof, io_failed;
 	int io_errno;
 	char errtext[192];
+	unsigned char stage[TLS_STAGE_MAX]; /* small records gathered for one send */
+	size_t stage_len;
 	unsigned char iobuf[BR_SSL_BUFSIZE_BIDI];
 };
 
@@ -251,22 +253,63 @@ static void io_error(struct tls_server_conn *c, int err)
 	c->io_failed = true;
 }
 
+/* Sends what the stage holds; false when the socket took none of it. */
+static bool send_stage(struct tls_server_conn *c, int fd)
+{
+	ssize_t r = send(fd, c->stage, c->stage_len, MSG_NOSIGNAL);
+
+	if (r <= 0) {
+		if (r < 0)
+			io_error(c, errno);
+		return false;
+	}
+	memmove(c->stage, c->stage + r, c->stage_len - (size_t)r);
+	c->stage_len -= (size_t)r;
+	return true;
+}
+
+/*
+ * Every record the engine has ready goes out in one send when they fit the stage (a
+ * handshake flight: ServerHello, ChangeCipherSpec, Finished), so the client wakes once
+ * for them; a larger record is sent straight from the engine's buffer. True if any bytes
+ * moved.
+ */
 static bool send_records(struct tls_server_conn *c, int fd)
 {
 	br_ssl_engine_context *eng = &c->sc.eng;
-	unsigned char *p;
-	size_t len;
-	ssize_t r;
+	bool moved = false;
 
-	p = br_ssl_engine_sendrec_buf(eng, &len);
-	r = send(fd, p, len, MSG_NOSIGNAL);
-	if (r > 0) {
+	for (;;) {
+		unsigned char *p = NULL;
+		size_t len = 0;
+		ssize_t r;
+
+		if (br_ssl_engine_current_state(eng) & BR_SSL_SENDREC)
+			p = br_ssl_engine_sendrec_buf(eng, &len);
+		if (p && len <= sizeof(c->stage) - c->stage_len) {
+			memcpy(c->stage + c->stage_len, p, len);
+			c->stage_len += len;
+			br_ssl_engine_sendrec_ack(eng, len);
+			moved = true;
+			continue;
+		}
+		if (c->stage_len) {
+			if (!send_stage(c, fd) || c->stage_len)
+				return moved;
+			moved = true;
+			continue;
+		}
+		if (!p)
+			return moved;
+		r = send(fd, p, len, MSG_NOSIGNAL);
+		if (r <= 0) {
+			if (r < 0)
+				io_error(c, errno);
+			return moved;
+		}
 		br_ssl_engine_sendrec_ack(eng, (size_t)r);
-		return true;
+		moved = true;
 	}
-	if (r < 0)
-		io_error(c, errno);
-	return false;
 }
 
 static bool recv_records(struct tls_server_conn *c, int fd)
@@ -318,11 +361,11 @@ static bool pump_once(struct tls_server_conn *c, int fd, struct buf *in, struct 
 	unsigned st = br_ssl_engine_current_state(eng);
 	bool moved = false;
 
-	if (st & BR_SSL_CLOSED)
-		return false;
+	if (st & BR_SSL_CLOSED) /* its last records (an alert, close_notify) may be staged */
+		return c->stage_len && send_stage(c, fd);
 	if (st & (BR_SSL_SENDAPP | BR_SSL_RECVAPP))
 		c->handshaken = true;
-	if ((st & BR_SSL_SENDREC) && send_records(c, fd))
+	if (((st & BR_SSL_SENDREC) || c->stage_len) && send_records(c, fd))
 		moved = true;
 	if (c->io_failed)
 		return false;
@@ -347,6 +390,8 @@ int tls_server_conn_pump(struct tls_server_conn *c, int fd, struct buf *in, stru
 		;
 	if (c->io_failed)
 		return TLS_PUMP_ERROR;
+	if (c->stage_len && !c->eof) /* the socket is full: go on when it drains */
+		return c->handshaken ? TLS_PUMP_OK : TLS_PUMP_HANDSHAKE;
 	st = br_ssl_engine_current_state(&c->sc.eng);
 	if (st & BR_SSL_CLOSED)
 		return br_ssl_engine_last_error(&c->sc.eng) ? TLS_PUMP_ERROR : TLS_PUMP_CLOSED;
@@ -357,7 +402,7 @@ int tls_server_conn_pump(struct tls_server_conn *c, int fd, struct buf *in, stru
 
 bool tls_server_conn_wants_write(const struct tls_server_conn *c)
 {
-	return br_ssl_engine_current_state(&c->sc.eng) & BR_SSL_SENDREC;
+	return c->stage_len || (br_ssl_engine_current_state(&c->sc.eng) & BR_SSL_SENDREC);
 }
 
 bool tls_server_conn_handshake_done(const struct tls_server_conn *c)
