@@ -56,6 +56,11 @@ struct tls_client {
 	int fd, io_errno;
 	bool eof, up, resumed;
 	unsigned char *iobuf; /* tls_iobuf_new */
+	/* records written by the engine and not yet sent: they go out together before we
+	 * wait for the peer, so the end of the handshake and the first request share a
+	 * segment (the gateway wakes once for them) */
+	unsigned char stage[TLS_STAGE_MAX];
+	size_t stage_len;
 };
 
 static int client_cfg_files(struct tls_client_cfg *cfg, const char *ca, const char *crt,
@@ -202,11 +207,38 @@ bool tls_client_resumed(const struct tls_client *c)
 	return c->resumed;
 }
 
+static int send_all(struct tls_client *c, const unsigned char *p, size_t n)
+{
+	while (n) {
+		ssize_t r = send(c->fd, p, n, MSG_NOSIGNAL);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			c->io_errno = r < 0 ? errno : EPIPE;
+			return -1;
+		}
+		p += r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
+static int stage_flush(struct tls_client *c)
+{
+	int r = send_all(c, c->stage, c->stage_len);
+
+	c->stage_len = 0;
+	return r;
+}
+
 static int sock_read(void *ctx, unsigned char *p, size_t n)
 {
 	struct tls_client *c = ctx;
 	ssize_t r;
 
+	if (c->stage_len && stage_flush(c) < 0) /* the peer answers what we staged */
+		return -1;
 	do
 		r = read(c->fd, p, n);
 	while (r < 0 && errno == EINTR);
@@ -217,17 +249,19 @@ static int sock_read(void *ctx, unsigned char *p, size_t n)
 	return r <= 0 ? -1 : (int)r;
 }
 
+/* Stages small records; tls_client_write_all, sock_read and the close send them. */
 static int sock_write(void *ctx, const unsigned char *p, size_t n)
 {
 	struct tls_client *c = ctx;
-	ssize_t r;
 
-	do
-		r = send(c->fd, p, n, MSG_NOSIGNAL);
-	while (r < 0 && errno == EINTR);
-	if (r < 0)
-		c->io_errno = errno;
-	return r <= 0 ? -1 : (int)r;
+	if (n > sizeof(c->stage) - c->stage_len && stage_flush(c) < 0)
+		return -1;
+	if (n <= sizeof(c->stage)) {
+		memcpy(c->stage + c->stage_len, p, n);
+		c->stage_len += n;
+		return (int)n;
+	}
+	return send_all(c, p, n) < 0 ? -1 : (int)n;
 }
 
 /* The error after a failed br_sslio call: transport problems are ERR_UNAVAILABLE. */
@@ -512,7 +546,8 @@ int tls_client_connect(struct tls_client **out, int fd, const char *server_name,
 
 int tls_client_write_all(struct tls_client *c, const void *p, size_t n, struct err *e)
 {
-	if (br_sslio_write_all(&c->io, p, n) < 0 || br_sslio_flush(&c->io) < 0) {
+	if (br_sslio_write_all(&c->io, p, n) < 0 || br_sslio_flush(&c->io) < 0 ||
+	    stage_flush(c) < 0) {
 		c->up = false;
 		return client_fail(c, "cannot send to the gateway", e);
 	}
@@ -553,6 +588,7 @@ static void client_say_goodbye(struct tls_client *c)
 			break;
 		br_ssl_engine_sendrec_ack(eng, (size_t)r);
 	}
+	stage_flush(c);
 }
 
 void tls_client_close(struct tls_client *c)
@@ -561,6 +597,8 @@ void tls_client_close(struct tls_client *c)
 		return;
 	if (c->up && !(br_ssl_engine_current_state(&c->cc.eng) & BR_SSL_CLOSED))
 		client_say_goodbye(c);
+	else if (c->stage_len)
+		stage_flush(c); /* an alert the engine wrote as it failed */
 	tls_client_cfg_free(c->owned);
 	tls_iobuf_free(c->iobuf);
 	explicit_bzero(c, sizeof(*c));
