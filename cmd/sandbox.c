@@ -228,7 +228,7 @@ static bool raw_tty;
 
 static int pump_stdin(struct client_stream *s, bool *open_in, struct err *e)
 {
-	char chunk[16384];
+	static char chunk[16384]; /* not on the stack: see relay() */
 	struct buf out = BUF_INIT;
 	ssize_t n = read(0, chunk, sizeof(chunk));
 	int r;
@@ -275,20 +275,19 @@ static int send_resize(struct client_stream *s, struct err *e)
 	return r;
 }
 
-static int stream(const struct gw_target *t, const char *name, const char *path_suffix,
-		  const struct buf *first, int64_t timeout_ms, bool tty, int *status, struct err *e)
+/* The relay loop, on an attached stream s (closed here). Not inlined: its 32 KiB of
+ * buffers would otherwise sit above the connection set-up's frames and push them onto
+ * stack pages of their own (a page fault each, which is not cheap in a VM). */
+static __attribute__((noinline)) int relay(struct client_stream *s, const char *name,
+					   int64_t deadline, bool tty, int *status,
+					   struct err *e)
 {
-	struct client_stream *s;
 	struct frame_decoder dec;
 	struct termios saved;
-	char path[128], chunk[16384];
-	int64_t deadline = timeout_ms ? now_mono_ms() + timeout_ms : 0;
+	char chunk[16384];
 	bool in_open = true;
 	int ret = -1;
 
-	snprintf(path, sizeof(path), "/v1/sandboxes/%s/%s", name, path_suffix);
-	if (client_attach(t, path, first, &s, e) < 0)
-		return -1;
 	frame_decoder_init(&dec);
 	if (tty && isatty(0) && tcgetattr(0, &saved) == 0) { /* the remote terminal does echo */
 		struct termios raw = saved;
@@ -353,6 +352,19 @@ out:
 	frame_decoder_release(&dec);
 	client_stream_close(s);
 	return ret;
+}
+
+static int stream(const struct gw_target *t, const char *name, const char *path_suffix,
+		  const struct buf *first, int64_t timeout_ms, bool tty, int *status, struct err *e)
+{
+	struct client_stream *s;
+	char path[128];
+	int64_t deadline = timeout_ms ? now_mono_ms() + timeout_ms : 0;
+
+	snprintf(path, sizeof(path), "/v1/sandboxes/%s/%s", name, path_suffix);
+	if (client_attach(t, path, first, &s, e) < 0)
+		return -1;
+	return relay(s, name, deadline, tty, status, e);
 }
 
 static int attach(const struct gw_target *t, const char *name, bool tty, int *status,
