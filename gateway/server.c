@@ -518,12 +518,11 @@ static void conn_event(struct gw *gw, struct conn *c)
 	for (round = 0; round < 8; round++) {
 		size_t in_before = c->in.len;
 
-		if (c->relay_fd >= 0) {
-			if (relay_io(c) < 0)
-				goto close;
-		} else {
+		if (c->relay_fd < 0)
 			process_input(gw, c);
-		}
+		/* a relay that just started: the supervisor hears first, the 101 follows */
+		if (c->relay_fd >= 0 && relay_io(c) < 0)
+			goto close;
 		if (c->tls ? tls_io(gw, c) < 0 : plain_flush(c) < 0)
 			goto close;
 		if (!c->in.len || (c->relay_fd < 0 && c->in.len == in_before))
