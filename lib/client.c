@@ -237,14 +237,16 @@ static struct tls_client_cfg *client_tls_cfg(const struct gw_target *t, struct e
 static int conn_open(const struct gw_target *t, const struct url *u, struct conn *c,
 		     struct err *e)
 {
-	struct tls_client_cfg *cfg;
+	struct tls_client_cfg *cfg = NULL;
 
+	/* the bundle or session first: the ClientHello follows the connection at once */
+	if (t->tls && !(cfg = client_tls_cfg(t, e)))
+		return -1;
 	if ((c->fd = tcp_connect(u, e)) < 0)
 		return -1;
 	if (!t->tls)
 		return 0;
-	if (!(cfg = client_tls_cfg(t, e)) ||
-	    tls_client_connect_cfg(&c->tls, c->fd, tls_server_name(u), cfg, e) < 0)
+	if (tls_client_connect_cfg(&c->tls, c->fd, tls_server_name(u), cfg, e) < 0)
 		return -1;
 	session_keep();
 	return 0;
