@@ -197,6 +197,8 @@ static void peer_name(int fd, char *dst, size_t n)
 	snprintf(dst, n, "%s:%d", host, port);
 }
 
+static void conn_event(struct gw *gw, struct conn *c);
+
 static void accept_all(struct gw *gw)
 {
 	for (;;) {
@@ -235,6 +237,8 @@ static void accept_all(struct gw *gw)
 		c->ev_client = ev.events;
 		if (epoll_ctl(gw->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0)
 			conn_free(gw, c);
+		else /* accepted once it sent something (TCP_DEFER_ACCEPT): read it now */
+			conn_event(gw, c);
 	}
 }
 
