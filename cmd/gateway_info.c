@@ -94,6 +94,10 @@ static void print_info(struct cli *cli, const struct json *v)
 		field("Sandboxes", n);
 	}
 	field("Limits", json_get_str(v, "limits", ""));
+	if (json_get_i64(v, "pids_max", &i) == 0 && i > 0) {
+		snprintf(n, sizeof(n), "%lld (all sandboxes together)", (long long)i);
+		field("Processes", n);
+	}
 	field("Version", json_get_str(v, "version", ""));
 	field("Last Health", json_get_str(v, "last_health_check", ""));
 	field("Last Error", json_get_str(v, "last_error", ""));

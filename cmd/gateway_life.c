@@ -27,7 +27,7 @@
 #include <unistd.h>
 
 #define START_TIMEOUT_MS 15000
-#define STOP_TIMEOUT_MS 10000
+#define STOP_TIMEOUT_MS 15000 /* the gateway gives its sandboxes' main processes 10 s */
 #define NOTIFY_ENV "OPENSHELL_GATEWAY_NOTIFY_FD"
 
 

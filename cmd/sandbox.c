@@ -583,6 +583,35 @@ struct get_args {
 	const char *output;
 };
 
+/* "Limits: 0.5 CPU, 256 MiB memory, 2048 processes (cgroup v1)" */
+static void print_limits(const struct json *l)
+{
+	int64_t cpu, mem, pids;
+	const char *how = json_get_str(l, "enforced", NULL);
+
+	if (!how)
+		return; /* an older gateway */
+	printf("  Limits: ");
+	if (json_get_i64(l, "cpu_millis", &cpu) == 0)
+		printf("%g CPU, ", (double)cpu / 1000);
+	else
+		printf("no CPU limit, ");
+	if (json_get_i64(l, "memory_bytes", &mem) < 0)
+		printf("no memory limit, ");
+	else if (mem % (1 << 30) == 0)
+		printf("%lld GiB memory, ", (long long)(mem >> 30));
+	else
+		printf("%lld MiB memory, ", (long long)(mem >> 20));
+	if (json_get_i64(l, "pids", &pids) == 0)
+		printf("%lld processes", (long long)pids);
+	else
+		printf("no process limit");
+	if (!strcmp(how, "no"))
+		printf(" (NOT enforced: %s)\n", json_get_str(l, "why", "no cgroups"));
+	else
+		printf(" (%s)\n", how);
+}
+
 static int get_run(struct cli *cli, void *args, int argc, char **argv, struct err *e)
 {
 	const char *format = ((struct get_args *)args)->output;
@@ -611,6 +640,7 @@ static int get_run(struct cli *cli, void *args, int argc, char **argv, struct er
 			printf("  Reason: %s\n", json_get_str(r.body, "reason", ""));
 		if (json_get_str(r.body, "from", NULL))
 			printf("  From: %s\n", json_get_str(r.body, "from", ""));
+		print_limits(json_get(r.body, "limits"));
 		printf("  Created: %s\n  Command:", json_get_str(r.body, "created_at", ""));
 		cmd = json_get(r.body, "command");
 		for (i = 0; i < json_len(cmd); i++) {
@@ -823,8 +853,11 @@ const struct cmd cmd_sandbox_subs[] = {
 	  "when it is a directory, else as DEST; a directory is never replaced by a file. It\n"
 	  "arrives in a temporary directory beside its target and is moved into place.", NULL,
 	  0, 0, 3, sandbox_download_run, NULL, CMD_PASSTHRU },
-	{ "stop", NULL, "stop a sandbox's processes (its files are kept)", "[NAME]", NULL, NULL, 0,
-	  0, 1, stop_run, NULL, 0 },
+	{ "stop", NULL, "stop a sandbox's processes (its files are kept)", "[NAME]",
+	  "The main process gets SIGTERM (and SIGHUP on a terminal) and 10 s to exit, then\n"
+	  "SIGKILL; the command returns once the sandbox is Stopped. It stays stopped, also\n"
+	  "across gateway restarts, until 'openshell sandbox start'.",
+	  NULL, 0, 0, 1, stop_run, NULL, 0 },
 	{ "start", NULL, "start a stopped sandbox again (its main command, its files)", "[NAME]",
 	  NULL, NULL, 0, 0, 1, start_run, NULL, 0 },
 	{ "list", NULL, "list sandboxes", NULL, NULL, list_opts, sizeof(struct list_args), 0, 0,

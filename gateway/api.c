@@ -101,6 +101,7 @@ static int gateway_info(struct gw *gw, const char *arg, const struct json *in, s
 	json_obj_add_i64(*out, "sandboxes", count);
 	json_obj_add_i64(*out, "max_sandboxes", s.max_sandboxes);
 	json_obj_add_str(*out, "limits", cg == CG_V2 ? "cgroup v2" : cg == CG_V1 ? "cgroup v1" : "not enforced");
+	json_obj_add_i64(*out, "pids_max", cg_gateway_pids_cap());
 	json_obj_add_str(*out, "version", OPENSHELL_VERSION);
 	api_add_time(*out, "created_at", s.created_ms);
 	api_add_time(*out, "last_health_check", s.last_health_ms);
@@ -220,6 +221,7 @@ static int sandbox_get(struct gw *gw, const char *arg, const struct json *in, st
 		return API_PARKED;
 	}
 	*out = sandbox_json(&sb);
+	json_obj_add(*out, "limits", sandbox_limits_json(gw, &sb));
 	sandbox_release(&sb);
 	return 0;
 }
@@ -243,12 +245,22 @@ static int sandbox_logs(struct gw *gw, const char *arg, const struct json *in,
 	return sandboxes_logs(gw, arg, gw->query, out, e);
 }
 
+/* A stop waits (parked, woken by the sandbox's directory) while the main process takes
+ * its grace period; when the wait is over the stop is forced. */
 static int sandbox_lifecycle(struct gw *gw, const char *arg, struct json **out, bool start,
 			     struct err *e)
 {
 	struct sandbox sb;
-	int r = start ? sandboxes_start(gw, arg, &sb, e) : sandboxes_stop(gw, arg, &sb, e);
+	int r = start ? sandboxes_start(gw, arg, &sb, e)
+		      : sandboxes_stop(gw, arg, gw->park_expired, &sb, e);
 
+	if (r == 1 && sandbox_dir(gw, &sb, gw->park_dir, sizeof(gw->park_dir)) == 0) {
+		gw->park_ms = SANDBOX_STOP_WAIT_MS;
+		r = API_PARKED;
+	} else if (r == 1) { /* nothing to wait on */
+		sandbox_release(&sb);
+		r = sandboxes_stop(gw, arg, true, &sb, e);
+	}
 	if (r == 0)
 		*out = sandbox_json(&sb);
 	sandbox_release(&sb);

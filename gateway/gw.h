@@ -21,6 +21,7 @@ struct tls_server_cfg;
 #define GW_HANDSHAKE_TIMEOUT_MS 10000
 #define GW_HEALTH_INTERVAL_MS 30000
 #define SANDBOX_WAIT_MAX_MS 30000 /* the longest GET /v1/sandboxes/{name}?wait= */
+#define SANDBOX_STOP_WAIT_MS 15000 /* a stop waits this long for the main process (10 s grace) */
 
 struct gw {
 	const struct gw_config *cfg;

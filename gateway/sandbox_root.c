@@ -78,6 +78,7 @@ int sandbox_root_prepare(struct json *spec, const char *id, struct err *e)
 	const struct json *from = json_get(spec, "from");
 	char dir[PATH_MAX];
 	int fd = -1, ret = -1;
+	int64_t uid;
 
 	if (!from || json_is_null(from)) {
 		if (!json_len(json_get(spec, "command"))) {
@@ -91,7 +92,9 @@ int sandbox_root_prepare(struct json *spec, const char *id, struct err *e)
 	}
 	if (canonical_from(from, dir, e) < 0)
 		return -1;
-	fd = rootdir_open(dir, rootdir_host_uid(id), rootdir_host_gid(id), e);
+	if (json_get_i64(spec, "host_uid", &uid) < 0)
+		uid = 0;
+	fd = rootdir_open(dir, rootdir_host_uid(uid, id), rootdir_host_gid(uid, id), e);
 	if (fd < 0)
 		goto out;
 	if (!json_len(json_get(spec, "command")))

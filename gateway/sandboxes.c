@@ -10,6 +10,7 @@
 #include "lib/fsutil.h"
 #include "lib/json.h"
 #include "lib/log.h"
+#include "lib/rootdir.h"
 #include "lib/util.h"
 #include "lib/xalloc.h"
 
@@ -34,6 +35,8 @@
 #define CMD_BYTES_MAX (256 * 1024)
 #define ENV_MAX 128
 #define SUPERVISOR_STOP_MS 5000 /* after TERM, then again after KILL */
+#define STOP_FIRST_WAIT_MS 50   /* a graceful stop: most commands are gone by then */
+#define STOP_ALL_WAIT_MS 11000  /* gateway stop: the supervisors' 10 s grace, and a little */
 
 static const char *const adjectives[] = {
 	"brave", "calm", "clever", "eager", "fair", "gentle", "happy", "jolly", "keen", "kind",
@@ -136,6 +139,7 @@ static int load(struct gw *gw, const char *name, struct sandbox *out, struct err
 	sqlite3_stmt *q = NULL;
 	int rc;
 
+	memset(out, 0, sizeof(*out)); /* callers release it whether or not it was found */
 	if (sqlite3_prepare_v2(store_db(gw->store), "SELECT " SB_COLUMNS " FROM sandboxes WHERE name = ?1",
 			       -1, &q, NULL) != SQLITE_OK)
 		return db_err(gw, e, "cannot read sandbox");
@@ -266,6 +270,18 @@ out:
 		close(pidfd);
 }
 
+/* The end of a stop: no processes, files kept; reason says why when it was not asked for. */
+static int mark_stopped(struct gw *gw, struct sandbox *sb, const char *reason, struct err *e)
+{
+	snprintf(sb->phase, sizeof(sb->phase), "Stopped");
+	snprintf(sb->reason, sizeof(sb->reason), "%s", reason);
+	sb->supervisor_pid = 0;
+	if (save_state(gw, sb, e) < 0)
+		return -1;
+	log_info("sandbox", "sandbox stopped", "sandbox", sb->name, "reason", reason, NULL);
+	return 0;
+}
+
 /* Derives the phase from the supervisor's status file and liveness. */
 static void refresh(struct gw *gw, struct sandbox *sb)
 {
@@ -276,8 +292,13 @@ static void refresh(struct gw *gw, struct sandbox *sb)
 	bool alive = supervisor_alive(sb);
 	char *s;
 
+	if (!strcmp(sb->phase, "Stopping") && !alive) {
+		mark_stopped(gw, sb, "", &e);
+		return;
+	}
 	if (!strcmp(sb->phase, "Deleting") || !strcmp(sb->phase, "Error") ||
-	    !strcmp(sb->phase, "Exited") || !strcmp(sb->phase, "Stopped"))
+	    !strcmp(sb->phase, "Exited") || !strcmp(sb->phase, "Stopped") ||
+	    !strcmp(sb->phase, "Stopping"))
 		return;
 	sandbox_dir(gw, sb, dir, sizeof(dir));
 	snprintf(path, sizeof(path), "%s/status", dir);
@@ -417,12 +438,18 @@ static int check_request(const struct json *req, char name[SB_NAME_MAX + 1], str
 						cg_parse_memory(json_get_str(req, "memory", ""), &v, e) < 0))
 			return json_is_str(json_get(req, "memory")) ? -1 : err_set(e, ERR_INVALID, 0, "\"memory\" must be a string");
 	}
+	if (json_get(req, "tty") && !json_is_null(json_get(req, "tty")) &&
+	    !json_is_bool(json_get(req, "tty")))
+		return err_set(e, ERR_INVALID, 0, "\"tty\" must be true or false");
 	if (env && (!json_is_obj(env) || json_len(env) > ENV_MAX))
 		return err_set(e, ERR_INVALID, 0, "\"env\" must be an object of at most %d strings", ENV_MAX);
 	for (i = 0; i < json_len(env); i++) {
 		const char *k = json_key_at(env, i);
 
-		if (!json_is_str(json_at(env, i)) || !*k || strspn(k, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") != strlen(k) ||
+		if (!json_is_str(json_at(env, i)))
+			return err_set(e, ERR_INVALID, 0,
+				       "environment variable '%s': the value must be a string", k);
+		if (!*k || strspn(k, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") != strlen(k) ||
 		    (k[0] >= '0' && k[0] <= '9'))
 			return err_set(e, ERR_INVALID, 0, "invalid environment variable '%s'", k);
 		if (str_has_prefix(k, "OPENSHELL_"))
@@ -444,6 +471,45 @@ static int name_taken(struct gw *gw, const char *name, bool *taken, struct err *
 	sqlite3_finalize(q);
 	*taken = rc == SQLITE_ROW;
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_err(gw, e, "cannot read sandbox names");
+}
+
+/* As root, a host uid that no other sandbox of this gateway has (DESIGN.md §6); the spec
+ * keeps it, so stop/start and gateway restarts keep it. Otherwise the gateway's own. */
+static int pick_host_uid(struct gw *gw, int64_t *uid, struct err *e)
+{
+	sqlite3_stmt *q = NULL;
+	uid_t *used = NULL;
+	size_t n = 0, cap = 0;
+	int rc, ret = -1;
+
+	*uid = getuid();
+	if (getuid() != 0)
+		return 0;
+	if (sqlite3_prepare_v2(store_db(gw->store),
+			       "SELECT id, json_extract(spec, '$.host_uid') FROM sandboxes", -1, &q,
+			       NULL) != SQLITE_OK)
+		return db_err(gw, e, "cannot read the sandboxes' uids");
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		if (n == cap)
+			used = xreallocarray(used, cap = cap ? 2 * cap : 64, sizeof(*used));
+		used[n++] = rootdir_host_uid(sqlite3_column_int64(q, 1),
+					     (const char *)sqlite3_column_text(q, 0));
+	}
+	if (rc != SQLITE_DONE) {
+		db_err(gw, e, "cannot read the sandboxes' uids");
+		goto out;
+	}
+	*uid = rootdir_pick_uid(used, n, gw->cfg->name);
+	if (*uid == 0) {
+		err_set(e, ERR_LIMIT, 0, "no free host uid for another sandbox");
+		err_hint(e, "delete sandboxes that are no longer needed");
+		goto out;
+	}
+	ret = 0;
+out:
+	sqlite3_finalize(q);
+	free(used);
+	return ret;
 }
 
 /* The reference's fallback when petnames keep colliding: six random letters. */
@@ -621,6 +687,44 @@ static int prepare_dir(struct gw *gw, struct sandbox *sb, const char *spec, char
 	return write_file_atomic(path, spec, strlen(spec), 0600, e);
 }
 
+/* The sandbox's spec: the request with what the gateway decided (name, host uid, the
+ * --from directory checked and made canonical, default command, limits); a policy's text
+ * lives in the revisions instead. */
+static int build_spec(struct gw *gw, const struct json *req, const struct gw_settings *gs,
+		      const struct sandbox *sb, struct buf *spec, struct err *e)
+{
+	struct json *named, *lim = json_new_obj();
+	int64_t uid;
+	int ret = -1;
+
+	json_write(req, spec, JSON_COMPACT); /* a copy to add to */
+	named = json_parse(spec->p, spec->len, e);
+	buf_reset(spec);
+	if (!named || pick_host_uid(gw, &uid, e) < 0)
+		goto out;
+	json_obj_add_i64(named, "host_uid", uid);
+	if (sandbox_root_prepare(named, sb->id, e) < 0)
+		goto out;
+	json_obj_add_str(named, "name", sb->name);
+	if (json_get(req, "policy"))
+		json_obj_add(named, "policy", NULL);
+	json_obj_add_str(lim, "gateway", gw->cfg->name);
+	json_obj_add_str(lim, "gateway_cpus", gs->cpus);
+	json_obj_add_str(lim, "gateway_memory", gs->memory);
+	if (json_get_str(req, "cpus", NULL))
+		json_obj_add_str(lim, "cpus", json_get_str(req, "cpus", ""));
+	if (json_get_str(req, "memory", NULL))
+		json_obj_add_str(lim, "memory", json_get_str(req, "memory", ""));
+	json_obj_add(named, "limits", lim);
+	lim = NULL;
+	json_write(named, spec, JSON_COMPACT);
+	ret = 0;
+out:
+	json_free(lim);
+	json_free(named);
+	return ret;
+}
+
 int sandboxes_create(struct gw *gw, const struct json *req, struct sandbox *out, struct err *e)
 {
 	const struct json *policy = json_get(req, "policy");
@@ -651,33 +755,8 @@ int sandboxes_create(struct gw *gw, const struct json *req, struct sandbox *out,
 	new_id(out->id);
 	out->created_ms = now_wall_ms();
 	snprintf(out->phase, sizeof(out->phase), "Provisioning");
-	json_write(req, &spec, JSON_COMPACT);
-	{
-		struct json *named = json_parse(spec.p, spec.len, e);
-
-		if (!named)
-			goto out;
-		if (sandbox_root_prepare(named, out->id, e) < 0) {
-			json_free(named);
-			goto out;
-		}
-		struct json *lim = json_new_obj();
-
-		json_obj_add_str(named, "name", out->name);
-		if (policy)
-			json_obj_add(named, "policy", NULL); /* its text lives in the revisions */
-		json_obj_add_str(lim, "gateway", gw->cfg->name);
-		json_obj_add_str(lim, "gateway_cpus", gs.cpus);
-		json_obj_add_str(lim, "gateway_memory", gs.memory);
-		if (json_get_str(req, "cpus", NULL))
-			json_obj_add_str(lim, "cpus", json_get_str(req, "cpus", ""));
-		if (json_get_str(req, "memory", NULL))
-			json_obj_add_str(lim, "memory", json_get_str(req, "memory", ""));
-		json_obj_add(named, "limits", lim);
-		buf_reset(&spec);
-		json_write(named, &spec, JSON_COMPACT);
-		json_free(named);
-	}
+	if (build_spec(gw, req, &gs, out, &spec, e) < 0)
+		goto out;
 	if (insert(gw, out, spec.p, e) < 0)
 		goto out;
 	out->spec = json_parse(spec.p, spec.len, e);
@@ -787,12 +866,19 @@ out:
 
 #define GATEWAY_STOPPED "stopped with the gateway"
 
-/* Graceful gateway stop (DESIGN.md §3): running sandboxes stop (their supervisors take
- * their processes along), to be started again with their main command by the next
- * gateway start. All are told at once, then waited for, at most 5 s in all. */
+/* Graceful gateway stop (DESIGN.md §3): running sandboxes stop as `sandbox stop` stops
+ * them (the main processes get SIGTERM and the supervisors' 10 s grace), all at once, to
+ * be started again with their main command by the next gateway start. A supervisor still
+ * there after STOP_ALL_WAIT_MS is killed. */
+static bool running(const struct sandbox *sb)
+{
+	return (!strcmp(sb->phase, "Ready") || !strcmp(sb->phase, "Provisioning") ||
+		!strcmp(sb->phase, "Stopping")) && supervisor_alive(sb);
+}
+
 int sandboxes_stop_all(struct gw *gw, struct err *e)
 {
-	int64_t deadline = now_mono_ms() + 5000;
+	int64_t deadline = now_mono_ms() + STOP_ALL_WAIT_MS;
 	struct sandbox *v;
 	size_t n, i;
 	bool waiting;
@@ -800,27 +886,23 @@ int sandboxes_stop_all(struct gw *gw, struct err *e)
 	if (sandboxes_list(gw, &v, &n, e) < 0)
 		return -1;
 	for (i = 0; i < n; i++)
-		if ((!strcmp(v[i].phase, "Ready") || !strcmp(v[i].phase, "Provisioning")) &&
-		    supervisor_alive(&v[i]))
-			kill((pid_t)v[i].supervisor_pid, SIGTERM);
+		if (running(&v[i]))
+			kill((pid_t)v[i].supervisor_pid, SIGUSR1);
 	do {
 		waiting = false;
 		for (i = 0; i < n; i++)
-			waiting |= (!strcmp(v[i].phase, "Ready") || !strcmp(v[i].phase, "Provisioning")) &&
-				   supervisor_alive(&v[i]);
+			waiting |= running(&v[i]);
 		if (waiting)
 			usleep(20000);
 	} while (waiting && now_mono_ms() < deadline);
 	for (i = 0; i < n; i++) {
-		if (strcmp(v[i].phase, "Ready") != 0 && strcmp(v[i].phase, "Provisioning") != 0)
+		if (strcmp(v[i].phase, "Ready") && strcmp(v[i].phase, "Provisioning") &&
+		    strcmp(v[i].phase, "Stopping"))
 			continue;
 		if (supervisor_alive(&v[i]))
 			kill((pid_t)v[i].supervisor_pid, SIGKILL);
-		snprintf(v[i].phase, sizeof(v[i].phase), "Stopped");
-		snprintf(v[i].reason, sizeof(v[i].reason), GATEWAY_STOPPED);
-		v[i].supervisor_pid = 0;
-		if (save_state(gw, &v[i], e) == 0)
-			log_info("sandbox", "sandbox stopped with the gateway", "sandbox", v[i].name, NULL);
+		/* a sandbox the user was stopping stays stopped; the others come back */
+		mark_stopped(gw, &v[i], strcmp(v[i].phase, "Stopping") ? GATEWAY_STOPPED : "", e);
 		err_clear(e);
 	}
 	sandbox_list_free(v, n);
@@ -838,6 +920,8 @@ int sandboxes_resume_all(struct gw *gw, struct err *e)
 	if (sandboxes_list(gw, &v, &n, e) < 0)
 		return -1;
 	for (i = 0; i < n; i++) {
+		if (!strcmp(v[i].phase, "Stopping") && supervisor_alive(&v[i]))
+			kill((pid_t)v[i].supervisor_pid, SIGUSR1); /* the gateway may have died before */
 		if (strcmp(v[i].phase, "Stopped") || strcmp(v[i].reason, GATEWAY_STOPPED))
 			continue;
 		if (sandbox_dir(gw, &v[i], dir, sizeof(dir)) < 0)
@@ -1005,24 +1089,40 @@ int sandboxes_logs(struct gw *gw, const char *name, const char *query, struct js
 
 /* ---- stop and start of one sandbox -------------------------------------------------------- */
 
-/* A running sandbox stops (processes gone, record and /sandbox kept) and stays stopped. */
-int sandboxes_stop(struct gw *gw, const char *name, struct sandbox *out, struct err *e)
+/* Waits at most ms for the supervisor to be gone. */
+static void wait_gone(const struct sandbox *sb, int ms)
 {
-	if (sandboxes_get(gw, name, out, e) < 0)
+	int pidfd = (int)syscall(SYS_pidfd_open, (pid_t)sb->supervisor_pid, 0);
+
+	wait_supervisor(sb, pidfd, ms);
+	if (pidfd >= 0)
+		close(pidfd);
+}
+
+int sandboxes_stop(struct gw *gw, const char *name, bool force, struct sandbox *out,
+		   struct err *e)
+{
+	if (sandboxes_get(gw, name, out, e) < 0) /* a Stopping one whose supervisor is gone: Stopped */
 		return -1;
 	if (!strcmp(out->phase, "Stopped"))
 		return 0;
-	if (strcmp(out->phase, "Ready") && strcmp(out->phase, "Provisioning"))
+	if (!strcmp(out->phase, "Ready") || !strcmp(out->phase, "Provisioning")) {
+		snprintf(out->phase, sizeof(out->phase), "Stopping");
+		if (save_state(gw, out, e) < 0)
+			return -1;
+		log_info("sandbox", "sandbox stopping", "sandbox", name, NULL);
+		if (supervisor_alive(out))
+			kill((pid_t)out->supervisor_pid, SIGUSR1);
+		wait_gone(out, STOP_FIRST_WAIT_MS);
+	} else if (strcmp(out->phase, "Stopping")) {
 		return err_set(e, ERR_CONFLICT, 0, "sandbox '%s' is %s: only a running sandbox stops",
 			       name, out->phase);
-	stop_supervisor(out);
-	snprintf(out->phase, sizeof(out->phase), "Stopped");
-	out->reason[0] = '\0';
-	out->supervisor_pid = 0;
-	if (save_state(gw, out, e) < 0)
-		return -1;
-	log_info("sandbox", "sandbox stopped", "sandbox", name, NULL);
-	return 0;
+	}
+	if (force && supervisor_alive(out))
+		stop_supervisor(out);
+	if (supervisor_alive(out))
+		return 1;
+	return mark_stopped(gw, out, force ? "its main process did not stop in time" : "", e);
 }
 
 /* A stopped (or exited) sandbox runs its main command again, with its /sandbox kept. */
@@ -1034,6 +1134,9 @@ int sandboxes_start(struct gw *gw, const char *name, struct sandbox *out, struct
 		return -1;
 	if (!strcmp(out->phase, "Ready") || !strcmp(out->phase, "Provisioning"))
 		return 0;
+	if (!strcmp(out->phase, "Stopping"))
+		return err_set(e, ERR_CONFLICT, 0, "sandbox '%s' is still stopping", name),
+		       err_hint(e, "its main process has up to 10 s to exit; start it after that");
 	if (strcmp(out->phase, "Stopped") && strcmp(out->phase, "Exited"))
 		return err_set(e, ERR_CONFLICT, 0, "sandbox '%s' is %s%s%s", name, out->phase,
 			       out->reason[0] ? ": " : "", out->reason),

@@ -57,8 +57,13 @@ int sandboxes_resume_all(struct gw *gw, struct err *e);
  * source=gateway|sandbox. */
 int sandboxes_logs(struct gw *gw, const char *name, const char *query, struct json **out,
 		   struct err *e);
-/* Stops a running sandbox (processes gone, record and files kept); it stays stopped. */
-int sandboxes_stop(struct gw *gw, const char *name, struct sandbox *out, struct err *e);
+/* Stops a running sandbox (processes gone, record and files kept); it stays stopped. The
+ * stop is graceful: phase Stopping, and the supervisor gives the main process SIGTERM and
+ * 10 s before SIGKILL. Returns 1 while that goes on (call again; a Stopping sandbox whose
+ * supervisor is gone reads as Stopped), 0 once Stopped. force: no more waiting, the
+ * supervisor is stopped at once (TERM, then KILL). */
+int sandboxes_stop(struct gw *gw, const char *name, bool force, struct sandbox *out,
+		   struct err *e);
 /* Starts a stopped or exited sandbox again: its main command, its /sandbox. */
 int sandboxes_start(struct gw *gw, const char *name, struct sandbox *out, struct err *e);
 /* The root filesystem of a create request's spec (gateway/sandbox_root.c): "from" (a
@@ -66,6 +71,10 @@ int sandboxes_start(struct gw *gw, const char *name, struct sandbox *out, struct
  * hold the command; without "command" the root's login shell (/bin/bash -l, else
  * /bin/sh -l) is filled in. id is the new sandbox's (its host uid may need to enter DIR). */
 int sandbox_root_prepare(struct json *spec, const char *id, struct err *e);
+/* Its limits (gateway/sandbox_limits.c): {"enforced": "cgroup v1", "cgroup v2", "no" (with
+ * "why") or "at the next start" (not running: what its spec asks for), "cpu_millis",
+ * "memory_bytes", "pids": numbers, null for unlimited}. */
+struct json *sandbox_limits_json(struct gw *gw, const struct sandbox *sb);
 /* The sandbox as the API shows it. */
 struct json *sandbox_json(const struct sandbox *sb);
 /* The sandbox's state directory (S/sandboxes/<id>). */

@@ -391,6 +391,19 @@ static int64_t read_num(const char *dir, const char *file)
 	return v;
 }
 
+int64_t cg_gateway_pids_cap(void)
+{
+	int64_t pid_max = read_num("/proc/sys/kernel", "pid_max");
+	int64_t threads_max = read_num("/proc/sys/kernel", "threads-max");
+	int64_t host = pid_max;
+
+	if (host <= 0 || (threads_max > 0 && threads_max < host))
+		host = threads_max;
+	if (host <= 0)
+		host = 32768; /* the kernel's default pid_max */
+	return host / 2;
+}
+
 int cg_read_limits(const struct cgroup *cg, struct cg_limits *lim, struct err *e)
 {
 	int64_t quota;

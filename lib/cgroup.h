@@ -24,6 +24,8 @@ struct cg_limits {
 	int64_t pids;       /* 0 = unlimited */
 };
 
+#define CG_SANDBOX_PIDS 2048 /* each sandbox's processes (the reference's sandbox_pids_limit) */
+
 enum cg_ctl { CG_CPU, CG_MEMORY, CG_PIDS, CG_NCTL };
 
 struct cgroup {
@@ -50,6 +52,10 @@ int cg_kill_all(const struct cgroup *cg, struct err *e);
 int cg_destroy(const struct cgroup *cg, struct err *e);
 /* Number of processes in the group. */
 int cg_count_procs(const struct cgroup *cg);
+/* The pids limit of a gateway's group, all its sandboxes together: half of what the host
+ * can have (the smaller of kernel.pid_max and kernel.threads-max), so that fork bombs in
+ * every sandbox at once still leave the host the other half. */
+int64_t cg_gateway_pids_cap(void);
 /* Current limits as the kernel reports them (0 = unlimited). */
 int cg_read_limits(const struct cgroup *cg, struct cg_limits *lim, struct err *e);
 

@@ -3,6 +3,7 @@
 #include "rootdir.h"
 #include "err.h"
 #include "util.h"
+#include "xalloc.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -11,6 +12,7 @@
 #include <linux/openat2.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -224,12 +226,42 @@ static uint32_t hash_id(const char *id)
 	return h;
 }
 
-uid_t rootdir_host_uid(const char *sandbox_id)
+static bool in_range(int64_t uid)
 {
-	return getuid() == 0 ? (uid_t)(HOST_UID_BASE + hash_id(sandbox_id) % HOST_UID_SPAN) : getuid();
+	return uid >= HOST_UID_BASE && uid < HOST_UID_BASE + HOST_UID_SPAN;
 }
 
-gid_t rootdir_host_gid(const char *sandbox_id)
+uid_t rootdir_host_uid(int64_t allocated, const char *sandbox_id)
 {
-	return getuid() == 0 ? (gid_t)rootdir_host_uid(sandbox_id) : getgid();
+	if (getuid() != 0)
+		return getuid();
+	if (in_range(allocated))
+		return (uid_t)allocated;
+	return (uid_t)(HOST_UID_BASE + hash_id(sandbox_id) % HOST_UID_SPAN);
+}
+
+gid_t rootdir_host_gid(int64_t allocated, const char *sandbox_id)
+{
+	return getuid() == 0 ? (gid_t)rootdir_host_uid(allocated, sandbox_id) : getgid();
+}
+
+#define PICK_BLOCK 1000 /* uids per starting point: 100 points in the range */
+
+uid_t rootdir_pick_uid(const uid_t *used, size_t n, const char *gateway)
+{
+	uint8_t *taken = xcalloc(HOST_UID_SPAN / 8, 1);
+	uint32_t start = hash_id(gateway) % (HOST_UID_SPAN / PICK_BLOCK) * PICK_BLOCK, i;
+	uid_t found = 0;
+
+	for (; n > 0; n--, used++)
+		if (in_range(*used))
+			taken[(*used - HOST_UID_BASE) / 8] |= (uint8_t)(1u << ((*used - HOST_UID_BASE) % 8));
+	for (i = 0; i < HOST_UID_SPAN && !found; i++) {
+		uint32_t k = (start + i) % HOST_UID_SPAN;
+
+		if (!(taken[k / 8] & (1u << (k % 8))))
+			found = (uid_t)(HOST_UID_BASE + k);
+	}
+	free(taken);
+	return found;
 }

@@ -59,9 +59,15 @@ int rootdir_open(const char *dir, uid_t sandbox_uid, gid_t sandbox_gid, struct e
 int rootdir_find_command(int root_fd, const char *argv0, const char *path_env, char *found,
 			 size_t n);
 
-/* The host uid (and gid) a sandbox runs as (DESIGN.md §6): as root 200000 + a hash of its
- * id, so each sandbox has its own; otherwise the caller's. */
-uid_t rootdir_host_uid(const char *sandbox_id);
-gid_t rootdir_host_gid(const char *sandbox_id);
+/* The host uid (and gid) a sandbox runs as (DESIGN.md §6). As root, each sandbox has its
+ * own between 200000 and 299999: `allocated`, the one rootdir_pick_uid gave it at create
+ * (its spec's host_uid), or for a sandbox created before uids were allocated, 200000 + a
+ * hash of its id. Otherwise the caller's own uid. */
+uid_t rootdir_host_uid(int64_t allocated, const char *sandbox_id);
+gid_t rootdir_host_gid(int64_t allocated, const char *sandbox_id);
+/* The uid for a new sandbox: the first one of the range that is not in used[] (n entries,
+ * any order), searched from a point that depends on the gateway's name so that two
+ * gateways of one host usually draw from different parts. 0 when every uid is used. */
+uid_t rootdir_pick_uid(const uid_t *used, size_t n, const char *gateway);
 
 #endif

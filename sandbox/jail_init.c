@@ -361,7 +361,9 @@ void jail_run_init(const struct jail_spec *s, int ctl)
 	signal(SIGHUP, forward_signal);
 	sigemptyset(&chld);
 	sigaddset(&chld, SIGCHLD);
-	if (sigprocmask(SIG_BLOCK, &chld, NULL) < 0 ||
+	/* exactly SIGCHLD blocked: the supervisor's blocked TERM, INT and USR1 must not stay
+	 * blocked here, or a graceful stop's SIGTERM would never reach the main process */
+	if (sigprocmask(SIG_SETMASK, &chld, NULL) < 0 ||
 	    (sfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK)) < 0)
 		_exit(126);
 	if (s->tty) {

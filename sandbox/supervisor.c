@@ -7,6 +7,10 @@
  * listener, and records the sandbox's state in D/status ("ready", "exited N",
  * "error <reason>"), which the gateway reads.
  *
+ * Signals: TERM or INT stop the sandbox at once (delete, a forced stop). USR1 asks for a
+ * graceful stop (`sandbox stop`, `gateway stop`): the main process gets SIGTERM (and SIGHUP
+ * on a terminal, which an interactive shell heeds) and STOP_GRACE_MS to exit, then SIGKILL.
+ *
  * Egress: the proxy (sandbox/proxy.c) runs in a child process of its own, on the listener
  * the sandbox made; the supervisor restarts it if it dies. The sandbox's policy is D/policy.yaml
  * (the gateway replaces it on `policy set`); its filesystem part shapes the jail at start.
@@ -54,6 +58,7 @@
 #define REPLAY_MAX (1u << 20) /* bytes of recent output frames kept for re-attach */
 #define EXIT_LINGER_MS 2000   /* to flush the exit frame to an attached client */
 #define UNCLAIMED_EXIT_MS 60000 /* output kept for a late attach after the command ended */
+#define STOP_GRACE_MS 10000     /* a graceful stop: SIGTERM, then SIGKILL (as `docker stop`) */
 
 enum exec_state { EXEC_FREE, EXEC_WAIT_REQUEST, EXEC_STARTING, EXEC_RUNNING, EXEC_DONE };
 
@@ -91,6 +96,7 @@ struct sup {
 	bool exited, stdin_eof, pty;
 	int exit_code;
 	int64_t exit_ms;
+	int64_t stop_deadline_ms; /* a graceful stop was asked for: SIGKILL then; 0: none */
 	pid_t proxy_pid;
 	struct pol_policy pol; /* the policy the sandbox started with (filesystem, landlock) */
 	const char *writable[JAIL_MAX_PATHS + 3]; /* for the proxy's identity check */
@@ -104,8 +110,6 @@ struct sup {
 	const char *env[JAIL_MAX_ENV]; /* the main process's environment, for exec sessions */
 	size_t n_env;
 };
-
-#define SANDBOX_PIDS_MAX 2048
 
 static int set_status(struct sup *s, const char *text)
 {
@@ -148,6 +152,14 @@ static void fill_env(struct jail_spec *j, const struct json *spec)
 	j->env[j->n_env] = NULL;
 }
 
+/* The host uid the gateway allocated (0: none, a sandbox from before allocation). */
+static int64_t spec_uid(const struct sup *s)
+{
+	int64_t uid = 0;
+
+	return json_get_i64(s->spec, "host_uid", &uid) == 0 ? uid : 0;
+}
+
 static char **fill_jail(struct sup *s, struct jail_spec *j, int from_fd, char *workdir, size_t n,
 			char *root)
 {
@@ -168,8 +180,8 @@ static char **fill_jail(struct sup *s, struct jail_spec *j, int from_fd, char *w
 		argv[i] = (char *)json_str(json_at(cmd, i));
 	j->argv = argv;
 	fill_env(j, s->spec);
-	j->host_uid = rootdir_host_uid(s->id); /* as root, one of its own (DESIGN.md §6) */
-	j->host_gid = rootdir_host_gid(s->id);
+	j->host_uid = rootdir_host_uid(spec_uid(s), s->id); /* as root, its own (DESIGN.md §6) */
+	j->host_gid = rootdir_host_gid(spec_uid(s), s->id);
 	if (getuid() == 0) {
 		/* the sandbox's own files belong to it; the gateway's state dirs above are 0711 */
 		if (chown(s->dir, j->host_uid, j->host_gid) < 0 ||
@@ -180,13 +192,13 @@ static char **fill_jail(struct sup *s, struct jail_spec *j, int from_fd, char *w
 	return argv;
 }
 
-/* The gateway's group (its --cpus/--memory for all sandboxes together) and the sandbox's
- * own below it (--cpus/--memory, pids). Without a usable hierarchy the sandbox runs
- * unlimited and the status says so. */
+/* The gateway's group (its --cpus/--memory and a pids cap, for all sandboxes together) and
+ * the sandbox's own below it (--cpus/--memory, pids). Without a usable hierarchy the
+ * sandbox runs unlimited and the status says so. */
 static void setup_cgroup(struct sup *s)
 {
 	const struct json *lim = json_get(s->spec, "limits");
-	struct cg_limits gw = { 0 }, sb = { 0, 0, SANDBOX_PIDS_MAX };
+	struct cg_limits gw = { 0, 0, cg_gateway_pids_cap() }, sb = { 0, 0, CG_SANDBOX_PIDS };
 	struct err e = ERR_INIT;
 	char rel[256];
 
@@ -221,8 +233,8 @@ static int start_jail(struct sup *s, struct err *e)
 	char **argv;
 
 	/* --from: checked again now (it may have changed since create), and held open */
-	if (from && (from_fd = rootdir_open(from, rootdir_host_uid(s->id), rootdir_host_gid(s->id),
-					    e)) < 0)
+	if (from && (from_fd = rootdir_open(from, rootdir_host_uid(spec_uid(s), s->id),
+					    rootdir_host_gid(spec_uid(s), s->id), e)) < 0)
 		return -1;
 	if (!tty && (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0 ||
 		     pipe2(errp, O_CLOEXEC) < 0)) {
@@ -742,6 +754,19 @@ static void proxy_died(struct sup *s, int status)
 		log_error("proxy", "cannot restart the proxy", "error", e.msg, NULL);
 }
 
+/* SIGUSR1: the main process (through pid 1, which passes the signals on) may end on its
+ * own terms; serve() kills it when STOP_GRACE_MS have passed. */
+static void stop_gracefully(struct sup *s)
+{
+	if (s->stop_deadline_ms || s->exited || s->init_pid <= 0)
+		return;
+	s->stop_deadline_ms = now_mono_ms() + STOP_GRACE_MS;
+	log_info("sandbox", "Stopping: SIGTERM to the main process, SIGKILL in 10 s", NULL);
+	if (s->pty)
+		kill(s->init_pid, SIGHUP);
+	kill(s->init_pid, SIGTERM);
+}
+
 static bool handle_signals(struct sup *s)
 {
 	struct signalfd_siginfo si;
@@ -754,6 +779,8 @@ static bool handle_signals(struct sup *s)
 				main_exited(s, status);
 			if (s->proxy_pid > 0 && waitpid(s->proxy_pid, &status, WNOHANG) == s->proxy_pid)
 				proxy_died(s, status);
+		} else if (si.ssi_signo == SIGUSR1) {
+			stop_gracefully(s);
 		} else {
 			stop = true; /* TERM/INT: the sandbox goes with us */
 		}
@@ -863,7 +890,7 @@ static bool finished(struct sup *s)
 		told = true;
 	}
 	if (!told) /* nobody saw the end yet: wait for an attach (create attaches after Ready) */
-		return now_mono_ms() - s->exit_ms > UNCLAIMED_EXIT_MS;
+		return s->stop_deadline_ms || now_mono_ms() - s->exit_ms > UNCLAIMED_EXIT_MS;
 	if (s->client_fd >= 0 && s->to_client.len && now_mono_ms() - s->exit_ms < EXIT_LINGER_MS)
 		return false;
 	return true;
@@ -875,7 +902,7 @@ static int poll_timeout(const struct sup *s)
 {
 	int i;
 
-	if (s->exited || s->to_client.len || s->to_stdin.len)
+	if (s->exited || s->to_client.len || s->to_stdin.len || s->stop_deadline_ms)
 		return 200;
 	for (i = 0; i < PENDING_MAX; i++)
 		if (s->pend[i].fd >= 0)
@@ -897,6 +924,10 @@ static int serve(struct sup *s)
 			return -1;
 		if ((p[P_SIG].revents & POLLIN) && handle_signals(s))
 			return 0;
+		if (s->stop_deadline_ms && !s->exited && now_mono_ms() >= s->stop_deadline_ms) {
+			log_warn("sandbox", "the main process did not stop within 10 s: killed", NULL);
+			return 0; /* cleanup() kills pid 1, and with it the sandbox */
+		}
 		dispatch(s, p);
 		if (finished(s)) {
 			flush_fd(&s->client_fd, &s->to_client, true);
@@ -913,6 +944,7 @@ static int setup_signals(struct sup *s, struct err *e)
 	sigaddset(&set, SIGCHLD);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGUSR1);
 	signal(SIGPIPE, SIG_IGN);
 	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0 ||
 	    (s->sig_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) < 0)

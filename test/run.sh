@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make test`: installs what the tests need (as root on Debian), builds the release
 # binary (./build.sh) and the sanitizer build (make dev), then runs the unit tests,
-# the fuzz-corpus regression and the end-to-end tests against the static binary.
+# the fuzz-corpus regression and the end-to-end tests against the static binary (as root,
+# a second time for the confinement tests as an ordinary user).
 # Ends with one line "N passed, N failed, N skipped"; exits non-zero on any failure.
 set -u
 cd "$(dirname "$0")/.."
@@ -64,6 +65,17 @@ fi
 echo "==> end-to-end tests"
 OPENSHELL=$root/openshell ./test/e2e/run.sh 2>&1 | tee "$log" | grep -v '^ok '
 count "$log"
+
+# Sandboxes work both as root and as an ordinary user (issue 4): the confinement, escape,
+# lifecycle and transfer tests once more, gateway and CLI run by an unprivileged user.
+if [ "$(id -u)" = 0 ]; then
+	echo "==> end-to-end tests as an ordinary user (ostest)"
+	E2E_USER=ostest OPENSHELL=$root/openshell \
+		E2E_FILTER='t_(create_boot|stdin|enforced_limits|links_signals|identity|host_files|kernel_attack|proxy_answers|delete_leaves|exec_runs|denied_system|terminal|stop_and_start|killed_supervisor|logs_show|from_|a_tree|downloads|placement|upload)' \
+		./test/e2e/run.sh test/e2e/35-sandbox.sh test/e2e/36-fromdir.sh test/e2e/38-transfer.sh \
+		2>&1 | tee "$log" | grep -v '^ok '
+	count "$log"
+fi
 rm -f "$log"
 
 echo "$total_p passed, $total_f failed, $total_s skipped"

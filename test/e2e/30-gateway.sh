@@ -11,6 +11,13 @@ gw_stop() { "$OPENSHELL" gateway stop --name t >/dev/null 2>&1 || true; }
 
 S() { echo "$XDG_STATE_HOME/openshell/gateways/t"; }
 
+api() { # api PATH [curl args...]: gateway t's API with its client certificate (25 s at most)
+	local m
+	m=$(CONF)/gateways/t/mtls
+	curl -sS --max-time 25 --cacert "$m/ca.crt" --cert "$m/tls.crt" --key "$m/tls.key" \
+		"https://localhost:$PORT$1" "${@:2}"
+}
+
 t_start_registers_and_status_connects() {
 	gw_start
 	expect_rc 0
@@ -284,10 +291,6 @@ t_sandbox_get_waits_while_provisioning() {
 	need_cmd curl
 	gw_start
 	m=$(CONF)/gateways/t/mtls
-	api() {
-		curl -sS --max-time 25 --cacert "$m/ca.crt" --cert "$m/tls.crt" --key "$m/tls.key" \
-			"https://localhost:$PORT$1" "${@:2}"
-	}
 	# the GET follows the POST on the same connection, well before the supervisor is up
 	for n in 1 2 3; do
 		run api /v1/sandboxes -X POST -H 'Content-Type: application/json' \
@@ -342,4 +345,38 @@ t_tls_session_is_kept_and_resumed() {
 	run openshell gateway remove t
 	expect_rc 0
 	expect_no_file "$f"
+}
+
+t_api_refuses_malformed_sandbox_requests() {
+	need_cmd curl
+	gw_start
+	post() { run api /v1/sandboxes -X POST -H 'Content-Type: application/json' -d "$1"; }
+	post '{"name": 5}'
+	expect_out '"message":"\"name\" must be a string"'
+	post '{"command": [1]}'
+	expect_out '"message":"\"command\" must be an array of strings without NUL"'
+	post '{"command": ["true"], "env": {"A": 1}}'
+	expect_out "environment variable 'A': the value must be a string"
+	post '{"command": ["true"], "tty": "yes"}'
+	expect_out '"message":"\"tty\" must be true or false"'
+	post '{"command": ["true"], "from": 7}'
+	expect_out '"error":"invalid_argument"'
+	post 'null'
+	expect_out '"message":"expected a JSON object"'
+	for p in "" /logs /policy /policies; do
+		run api "/v1/sandboxes/nothere$p"
+		expect_out '"error":"not_found"'
+	done
+	for p in stop start; do
+		run api "/v1/sandboxes/nothere/$p" -X POST
+		expect_out '"error":"not_found"'
+	done
+	run api /v1/sandboxes/nothere -X DELETE
+	expect_out '"error":"not_found"'
+	run api /v1/health
+	expect_out '"status":"ok"' # and the gateway is still there
+	run openshell sandbox list
+	expect_rc 0
+	expect_out "No sandboxes"
+	gw_stop
 }

@@ -238,6 +238,14 @@ except OSError as e:
 	expect_out "fork refused after"
 	n=$(sed -n 's/fork refused after \([0-9]*\)/\1/p' "$T/.out")
 	[ "$n" -lt 2048 ] || fail "the pids limit did not hold: $n forks"
+	# all sandboxes together: half of what the host can have
+	host=$(cat /proc/sys/kernel/pid_max)
+	[ "$(cat /proc/sys/kernel/threads-max)" -lt "$host" ] && host=$(cat /proc/sys/kernel/threads-max)
+	cap=$(cat "$(find /sys/fs/cgroup -maxdepth 5 -type f -path '*/openshell-openshell/pids.max' | head -1)")
+	[ "$cap" = $((host / 2)) ] || fail "the gateway's group allows $cap processes, not $((host / 2))"
+	run openshell gateway info
+	grep -q "Processes: *$((host / 2)) (all sandboxes together)" "$T/.out" ||
+		fail "gateway info does not show the processes cap"
 	run openshell sandbox create --cpus abc -- /bin/true
 	expect_rc 1
 	expect_err "invalid CPU quantity 'abc'"
@@ -542,5 +550,167 @@ Y
 	expect_no_out "secret"
 	expect_out_line "varlog" # the baseline (reference/policy.md §2.2) adds /var/log
 	grep -q more "$H/shared/f" || fail "the write did not reach the host"
+	teardown_gw
+}
+
+t_each_sandbox_has_its_own_host_uid() {
+	need_root
+	need_cmd curl
+	setup_gw
+	for n in u1 u2 u3; do
+		run openshell sandbox create --detach --name $n -- /bin/sleep 1000
+		expect_rc 0
+	done
+	# a request cannot choose the uid: the gateway always allocates it
+	m=$(CONF)/gateways/openshell/mtls
+	run curl -sS --cacert "$m/ca.crt" --cert "$m/tls.crt" --key "$m/tls.key" \
+		-H 'Content-Type: application/json' -d '{"name":"u4","command":["sleep","1000"],"host_uid":0}' \
+		"https://localhost:$OPENSHELL_GATEWAY_PORT/v1/sandboxes"
+	expect_out '"name":"u4"'
+	for n in u1 u2 u3 u4; do
+		run openshell sandbox exec -n $n -- cat /proc/self/uid_map
+		expect_rc 0
+		read -r inside outside count <"$T/.out"
+		[ "$inside $count" = "1000 1" ] || fail "$n: unexpected uid map: $(cat "$T/.out")"
+		[ "$outside" -ge 200000 ] && [ "$outside" -lt 300000 ] || fail "$n runs as host uid $outside"
+		echo "$outside" >>"$T/uids"
+	done
+	[ "$(sort -u "$T/uids" | wc -l)" = 4 ] || fail "sandboxes share a host uid: $(tr '\n' ' ' <"$T/uids")"
+	# the uid survives stop and start (the workdir's files belong to it)
+	run openshell sandbox stop u2
+	expect_rc 0
+	run openshell sandbox start u2
+	expect_rc 0
+	run openshell sandbox exec -n u2 -- cat /proc/self/uid_map
+	read -r inside outside count <"$T/.out"
+	[ "$outside" = "$(sed -n 2p "$T/uids")" ] || fail "u2 came back as host uid $outside"
+	# a deleted sandbox's uid is given to the next one
+	run openshell sandbox delete u1
+	run openshell sandbox create --detach --name u5 -- /bin/sleep 1000
+	run openshell sandbox exec -n u5 -- cat /proc/self/uid_map
+	read -r inside outside count <"$T/.out"
+	[ "$outside" = "$(sed -n 1p "$T/uids")" ] || fail "u5 got host uid $outside, not u1's"
+	run openshell sandbox delete --all
+	expect_rc 0
+	teardown_gw
+}
+
+t_delete_while_an_exec_is_attached() {
+	setup_gw
+	run openshell sandbox create --detach --name busy -- /bin/sleep 1000
+	expect_rc 0
+	"$OPENSHELL" sandbox exec -n busy -- /bin/sh -c 'echo attached; exec sleep 4444' \
+		>"$T/exec.out" 2>"$T/exec.err" &
+	execpid=$!
+	eventually_file() { for _ in $(seq 100); do grep -q attached "$1" && return 0; sleep 0.05; done; return 1; }
+	eventually_file "$T/exec.out" || fail "the exec did not start: $(cat "$T/exec.err")"
+	run openshell sandbox delete busy
+	expect_rc 0
+	for _ in $(seq 100); do kill -0 "$execpid" 2>/dev/null || break; sleep 0.05; done
+	! kill -0 "$execpid" 2>/dev/null || fail "the attached exec still waits after the delete"
+	wait "$execpid"
+	erc=$?
+	[ "$erc" != 0 ] || fail "the interrupted exec reported success"
+	[ -s "$T/exec.err" ] || fail "the interrupted exec said nothing on stderr"
+	! pgrep -f "sleep 4444" >/dev/null || fail "the exec'd process survived the delete"
+	run openshell sandbox get busy
+	expect_rc 1
+	teardown_gw
+}
+
+t_get_shows_the_enforced_limits() {
+	setup_gw
+	run openshell sandbox create --detach --name capped --cpus 0.5 --memory 64m -- /bin/sleep 1000
+	expect_rc 0
+	run openshell sandbox get capped
+	if [ "$(id -u)" = 0 ]; then
+		expect_out "Limits: 0.5 CPU, 64 MiB memory, 2048 processes (cgroup v"
+		# what the kernel holds, not what was asked for
+		id=$(sed -n 's/^ *Id: //p' "$T/.out")
+		mem=$(find /sys/fs/cgroup -maxdepth 6 -path "*/openshell-openshell/sb-${id:0:12}/*" \( -name memory.limit_in_bytes -o -name memory.max \) | head -1)
+		[ -n "$mem" ] || fail "no memory limit file for the sandbox's cgroup"
+		echo $((128 << 20)) >"$mem"
+		run openshell sandbox get capped -o json
+		python3 -c 'import json,sys; l=json.load(sys.stdin)["limits"]; assert l["memory_bytes"]==128<<20 and l["cpu_millis"]==500 and l["pids"]==2048, l' <"$T/.out" ||
+			fail "get -o json does not show the cgroup's limits: $(cat "$T/.out")"
+	else
+		expect_out "Limits: 0.5 CPU, 64 MiB memory, 2048 processes (NOT enforced:"
+	fi
+	run openshell sandbox stop capped
+	run openshell sandbox get capped
+	expect_out "Limits: 0.5 CPU, 64 MiB memory, 2048 processes (at the next start)"
+	run openshell sandbox delete capped
+	teardown_gw
+}
+
+t_stop_is_graceful_and_does_not_hold_the_gateway() {
+	setup_gw
+	run openshell gateway start
+	run openshell sandbox stop nothere
+	expect_rc 1
+	expect_err "sandbox 'nothere' not found"
+	run openshell sandbox start nothere
+	expect_rc 1
+	run openshell status
+	expect_rc 0 # the gateway is still there
+	# the main process gets SIGTERM and may finish what it does
+	run openshell sandbox create --detach --name polite -- /bin/sh -c \
+		'trap "sleep 1; echo saved >> /sandbox/state; exit 0" TERM; while :; do sleep 0.1; done'
+	expect_rc 0
+	run openshell sandbox stop polite
+	expect_rc 0
+	expect_out "Stopped sandbox polite"
+	run openshell sandbox start polite
+	run openshell sandbox exec -n polite -- cat /sandbox/state
+	expect_out_line "saved"
+	run openshell sandbox delete polite
+	# one that ignores SIGTERM is killed after the grace period; meanwhile the gateway serves
+	run openshell sandbox create --detach --name deaf -- /bin/sh -c \
+		'trap "" TERM; while :; do sleep 0.1; done'
+	expect_rc 0
+	"$OPENSHELL" sandbox stop deaf >"$T/stop.out" 2>&1 &
+	stopper=$!
+	want="Stopping" eventually 5 openshell sandbox list
+	expect_out "deaf"
+	expect_out "Stopping"
+	run openshell sandbox start deaf
+	expect_rc 1
+	expect_err "sandbox 'deaf' is still stopping"
+	run openshell sandbox create --no-keep -- /bin/echo served meanwhile
+	expect_rc 0
+	expect_out "served meanwhile"
+	wait "$stopper" || fail "stop failed: $(cat "$T/stop.out")"
+	grep -q "Stopped sandbox deaf" "$T/stop.out" || fail "stop said: $(cat "$T/stop.out")"
+	run openshell sandbox get deaf
+	expect_out "Phase: Stopped"
+	run openshell logs deaf --source sandbox
+	expect_out "did not stop within 10 s: killed"
+	run openshell sandbox delete deaf
+	teardown_gw
+}
+
+t_links_signals_and_full_disks_stay_inside() {
+	setup_gw
+	run openshell gateway start
+	gwpid=$(cat "$XDG_STATE_HOME/openshell/gateways/openshell/gateway.pid")
+	key=$(ls "$XDG_STATE_HOME"/openshell/gateways/openshell/tls/*key* | head -1)
+	[ -n "$key" ] || fail "no CA key found to aim at"
+	sb "cat '$key' 2>&1 | head -1
+	    ln -s /etc/shadow /sandbox/s && cat /sandbox/s 2>&1 | head -1
+	    ln /etc/passwd /sandbox/hard 2>&1 | head -1
+	    kill -0 $gwpid 2>&1 | head -1
+	    tr '\0' ' ' </proc/1/cmdline; echo
+	    { head -c 1100M /dev/zero >/tmp/big; } 2>&1; echo tmp \$(du -m /tmp/big | cut -f1)"
+	expect_rc 0
+	expect_out "$key: No such file or directory"
+	expect_out "/sandbox/s: Permission denied"
+	grep -q "hard.*\(Invalid cross-device link\|Operation not permitted\)" "$T/.out" ||
+		fail "a hard link to a host file was made"
+	expect_out "No such process"
+	expect_no_out "/sbin/init"
+	expect_out "No space left on device"
+	mb=$(sed -n 's/^tmp \([0-9]*\)$/\1/p' "$T/.out")
+	[ -n "$mb" ] && [ "$mb" -le 1024 ] || fail "/tmp held ${mb:-?} MiB, more than its 1 GiB"
+	kill -0 "$gwpid" || fail "the gateway is gone"
 	teardown_gw
 }

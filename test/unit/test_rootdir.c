@@ -199,3 +199,52 @@ TEST(rootdir_open_checks_every_component)
 	chmod(root, 0755);
 	CHECK_INT(remove_tree(top, &e), 0);
 }
+
+TEST(rootdir_picks_a_uid_no_other_sandbox_has)
+{
+	uid_t used[300], first, u;
+	size_t i;
+
+	first = rootdir_pick_uid(NULL, 0, "gw-a");
+	CHECK(first >= 200000 && first < 300000);
+	CHECK_INT((first - 200000) % 1000, 0); /* the start of this gateway's block */
+	CHECK_INT(rootdir_pick_uid(NULL, 0, "gw-a"), first); /* the same for the same name */
+	for (i = 0; i < 300; i++)
+		used[i] = first + (uid_t)i;
+	CHECK_INT(rootdir_pick_uid(used, 300, "gw-a"), first + 300);
+	used[17] = 0; /* out of the range: ignored */
+	CHECK_INT(rootdir_pick_uid(used, 300, "gw-a"), first + 17);
+	/* the end of the range wraps around to its start */
+	used[0] = 299999;
+	u = rootdir_pick_uid(used, 1, "gw-a");
+	CHECK(u != 299999);
+	{
+		uid_t *all = calloc(100000, sizeof(*all));
+
+		CHECK(all != NULL);
+		if (!all)
+			return;
+		for (i = 0; i < 100000; i++)
+			all[i] = 200000 + (uid_t)i;
+		all[5] = 1000;
+		CHECK_INT(rootdir_pick_uid(all, 100000, "gw-a"), 200005);
+		all[5] = 200005;
+		CHECK_INT(rootdir_pick_uid(all, 100000, "gw-a"), 0); /* full */
+		free(all);
+	}
+}
+
+TEST(rootdir_host_uid_is_the_allocated_one_when_root)
+{
+	if (getuid() != 0) {
+		CHECK_INT(rootdir_host_uid(200123, "abc"), getuid());
+		return;
+	}
+	CHECK_INT(rootdir_host_uid(200123, "abc"), 200123);
+	CHECK_INT(rootdir_host_gid(200123, "abc"), 200123);
+	/* a sandbox from before allocation, or a value outside the range: the id's hash */
+	CHECK(rootdir_host_uid(0, "abc") >= 200000 && rootdir_host_uid(0, "abc") < 300000);
+	CHECK_INT(rootdir_host_uid(0, "abc"), rootdir_host_uid(0, "abc"));
+	CHECK_INT(rootdir_host_uid(1000, "abc"), rootdir_host_uid(0, "abc"));
+	CHECK_INT(rootdir_host_uid(0, "abc") == rootdir_host_uid(0, "abd"), 0);
+}
