@@ -226,24 +226,44 @@ static int detach_keys(const char *p, size_t n)
 
 static bool raw_tty;
 
-static int pump_stdin(struct client_stream *s, bool *open_in, struct err *e)
+/* One read of stdin as frames appended to out: data, or EOF (then *open_in = false);
+ * 1 when the read holds the detach keys. */
+static int stdin_frames(struct buf *out, bool *open_in, struct err *e)
 {
-	char chunk[16384];
-	struct buf out = BUF_INIT;
+	static char chunk[16384]; /* not on the stack: see relay() */
 	ssize_t n = read(0, chunk, sizeof(chunk));
-	int r;
 
 	if (n > 0 && raw_tty && detach_keys(chunk, (size_t)n))
 		return 1;
-	if (n > 0) {
-		frame_put(&out, FRAME_STDIN, chunk, (size_t)n, e);
-	} else if (n == 0 || errno != EINTR) {
-		frame_put_eof(&out);
+	if (n > 0)
+		return frame_put(out, FRAME_STDIN, chunk, (size_t)n, e);
+	if (n == 0 || errno != EINTR) {
+		frame_put_eof(out);
 		*open_in = false;
 	}
-	r = out.len ? client_stream_write(s, &out, e) : 0;
+	return 0;
+}
+
+static int pump_stdin(struct client_stream *s, bool *open_in, struct err *e)
+{
+	struct buf out = BUF_INIT;
+	int r = stdin_frames(&out, open_in, e);
+
+	if (r == 0 && out.len)
+		r = client_stream_write(s, &out, e);
 	buf_release(&out);
 	return r;
+}
+
+/* What stdin has already (all of it for /dev/null or a short pipe) goes with the request:
+ * fewer messages through the gateway while the command starts. */
+static int stdin_ahead(struct buf *first, bool *open_in, struct err *e)
+{
+	struct pollfd p = { 0, POLLIN, 0 };
+
+	if (poll(&p, 1, 0) == 1 && (p.revents & (POLLIN | POLLHUP)))
+		return stdin_frames(first, open_in, e);
+	return 0;
 }
 
 /*
@@ -275,23 +295,19 @@ static int send_resize(struct client_stream *s, struct err *e)
 	return r;
 }
 
-static int stream(const struct gw_target *t, const char *name, const char *path_suffix,
-		  const struct buf *first, int64_t timeout_ms, bool tty, int *status, struct err *e)
+/* The relay loop, on an attached stream s (closed here). Not inlined: its 32 KiB of
+ * buffers would otherwise sit above the connection set-up's frames and push them onto
+ * stack pages of their own (a page fault each, which is not cheap in a VM). */
+static __attribute__((noinline)) int relay(struct client_stream *s, const char *name,
+					   int64_t deadline, bool tty, bool in_open, int *status,
+					   struct err *e)
 {
-	struct client_stream *s;
 	struct frame_decoder dec;
 	struct termios saved;
-	char path[128], chunk[16384];
-	int64_t deadline = timeout_ms ? now_mono_ms() + timeout_ms : 0;
-	bool in_open = true;
+	char chunk[16384];
 	int ret = -1;
 
-	snprintf(path, sizeof(path), "/v1/sandboxes/%s/%s", name, path_suffix);
-	if (client_attach(t, path, &s, e) < 0)
-		return -1;
 	frame_decoder_init(&dec);
-	if (first && client_stream_write(s, first, e) < 0)
-		goto out;
 	if (tty && isatty(0) && tcgetattr(0, &saved) == 0) { /* the remote terminal does echo */
 		struct termios raw = saved;
 
@@ -357,10 +373,24 @@ out:
 	return ret;
 }
 
+static int stream(const struct gw_target *t, const char *name, const char *path_suffix,
+		  const struct buf *first, bool in_open, int64_t timeout_ms, bool tty, int *status,
+		  struct err *e)
+{
+	struct client_stream *s;
+	char path[128];
+	int64_t deadline = timeout_ms ? now_mono_ms() + timeout_ms : 0;
+
+	snprintf(path, sizeof(path), "/v1/sandboxes/%s/%s", name, path_suffix);
+	if (client_attach(t, path, first, &s, e) < 0)
+		return -1;
+	return relay(s, name, deadline, tty, in_open, status, e);
+}
+
 static int attach(const struct gw_target *t, const char *name, bool tty, int *status,
 		  struct err *e)
 {
-	return stream(t, name, "attach", NULL, 0, tty, status, e);
+	return stream(t, name, "attach", NULL, true, 0, tty, status, e);
 }
 
 static void remember(const struct gw_target *t, const char *name)
@@ -700,6 +730,7 @@ static int exec_run(struct cli *cli, void *args, int argc, char **argv, struct e
 	char name[SB_NAME_MAX + 1];
 	struct gw_target t;
 	int status = 0, ret = -1, i;
+	bool in_open = true;
 
 	(void)argc;
 	(void)argv;
@@ -730,7 +761,8 @@ static int exec_run(struct cli *cli, void *args, int argc, char **argv, struct e
 		goto out;
 	json_write(req, &body, JSON_COMPACT);
 	if (frame_put(&first, FRAME_DATA, body.p, body.len, e) < 0 ||
-	    stream(&t, name, "exec", &first, a->timeout * 1000, false, &status, e) < 0)
+	    stdin_ahead(&first, &in_open, e) < 0 ||
+	    stream(&t, name, "exec", &first, in_open, a->timeout * 1000, false, &status, e) < 0)
 		goto out;
 	ret = status;
 out:

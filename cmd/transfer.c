@@ -68,13 +68,11 @@ static int xfer_open(struct xfer *x, const struct gw_target *t, const char *name
 	int r = -1;
 
 	snprintf(path, sizeof(path), "/v1/sandboxes/%s/exec", name);
-	if (client_attach(t, path, &x->s, e) < 0)
-		return -1;
 	json_write(req, &body, JSON_COMPACT);
 	if (frame_put(&first, FRAME_DATA, body.p, body.len, e) == 0) {
 		if (eof)
 			frame_put_eof(&first);
-		r = client_stream_write(x->s, &first, e);
+		r = client_attach(t, path, &first, &x->s, e);
 	}
 	buf_release(&body);
 	buf_release(&first);

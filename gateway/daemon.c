@@ -24,6 +24,7 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -129,6 +130,10 @@ static int listen_on(struct gw *gw, struct err *e)
 		err_sys(e, ERR_RUNTIME, "cannot listen on %s port %d", gw->cfg->bind, gw->cfg->port);
 		goto fail;
 	}
+	/* woken once a client has sent something (its ClientHello, its request) rather than
+	 * once more for the bare connection; an optimisation, so a failure changes nothing */
+	setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &(int){ GW_HANDSHAKE_TIMEOUT_MS / 1000 },
+		   sizeof(int));
 	freeaddrinfo(ai);
 	gw->listen_fd = fd;
 	return 0;

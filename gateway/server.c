@@ -57,6 +57,7 @@ struct conn {
 	int relay_fd;                /* -1, or the supervisor's socket after an attach upgrade */
 	struct buf to_relay;         /* client bytes not yet written to relay_fd */
 	struct endpoint ep_client, ep_relay;
+	uint32_t ev_client, ev_relay; /* what epoll watches for now on fd and relay_fd */
 	struct tls_server_conn *tls; /* NULL in plaintext mode */
 	struct http_parser parser;
 	struct buf in;               /* application bytes received and not yet parsed */
@@ -131,6 +132,10 @@ static void conn_free(struct gw *gw, struct conn *c)
 	dead = c;
 }
 
+/* One closed connection, its parser's buffers included, kept for the next: allocating
+ * them again would map and fault in fresh pages on every request. */
+static struct conn *spare;
+
 static void reap_dead(void)
 {
 	while (dead) {
@@ -139,12 +144,34 @@ static void reap_dead(void)
 		dead = c->next;
 		if (c->tls)
 			tls_server_conn_free(c->tls);
-		http_parser_release(&c->parser);
 		buf_release(&c->in);
 		buf_release(&c->body);
 		buf_release(&c->out);
+		if (!spare) {
+			http_parser_reset(&c->parser);
+			spare = c;
+			continue;
+		}
+		http_parser_release(&c->parser);
 		free(c);
 	}
+}
+
+static struct conn *conn_new(void)
+{
+	struct conn *c = spare;
+	struct http_parser p;
+
+	if (!c) {
+		c = xcalloc(1, sizeof(*c));
+		http_parser_init(&c->parser, HTTP_REQUEST, NULL);
+		return c;
+	}
+	spare = NULL;
+	p = c->parser;
+	memset(c, 0, sizeof(*c));
+	c->parser = p;
+	return c;
 }
 
 static void peer_name(int fd, char *dst, size_t n)
@@ -170,6 +197,8 @@ static void peer_name(int fd, char *dst, size_t n)
 	snprintf(dst, n, "%s:%d", host, port);
 }
 
+static void conn_event(struct gw *gw, struct conn *c);
+
 static void accept_all(struct gw *gw)
 {
 	for (;;) {
@@ -185,7 +214,7 @@ static void accept_all(struct gw *gw)
 			continue;
 		}
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-		c = xcalloc(1, sizeof(*c));
+		c = conn_new();
 		c->fd = fd;
 		c->relay_fd = -1;
 		c->park_wd = -1;
@@ -195,7 +224,6 @@ static void accept_all(struct gw *gw)
 		buf_init(&c->in);
 		buf_init(&c->body);
 		buf_init(&c->out);
-		http_parser_init(&c->parser, HTTP_REQUEST, NULL);
 		peer_name(fd, c->peer, sizeof(c->peer));
 		c->deadline_ms = now_mono_ms() + (gw->tls ? GW_HANDSHAKE_TIMEOUT_MS : GW_IDLE_TIMEOUT_MS);
 		if (gw->tls)
@@ -206,8 +234,11 @@ static void accept_all(struct gw *gw)
 		conns = c;
 		gw->nconns++;
 		ev.data.ptr = &c->ep_client;
+		c->ev_client = ev.events;
 		if (epoll_ctl(gw->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0)
 			conn_free(gw, c);
+		else /* accepted once it sent something (TCP_DEFER_ACCEPT): read it now */
+			conn_event(gw, c);
 	}
 }
 
@@ -349,6 +380,7 @@ static void start_relay(struct gw *gw, struct conn *c)
 		respond_error(c, err_http_status(e.code), e.msg);
 		return;
 	}
+	c->ev_relay = ev.events;
 	if (epoll_ctl(gw->epoll_fd, EPOLL_CTL_ADD, c->relay_fd, &ev) < 0) {
 		respond_error(c, 500, "cannot watch the supervisor's socket");
 		return;
@@ -490,12 +522,11 @@ static void conn_event(struct gw *gw, struct conn *c)
 	for (round = 0; round < 8; round++) {
 		size_t in_before = c->in.len;
 
-		if (c->relay_fd >= 0) {
-			if (relay_io(c) < 0)
-				goto close;
-		} else {
+		if (c->relay_fd < 0)
 			process_input(gw, c);
-		}
+		/* a relay that just started: the supervisor hears first, the 101 follows */
+		if (c->relay_fd >= 0 && relay_io(c) < 0)
+			goto close;
 		if (c->tls ? tls_io(gw, c) < 0 : plain_flush(c) < 0)
 			goto close;
 		if (!c->in.len || (c->relay_fd < 0 && c->in.len == in_before))
@@ -508,13 +539,17 @@ static void conn_event(struct gw *gw, struct conn *c)
 		ev.events |= EPOLLOUT;
 	if (client_input_full(c))
 		ev.events &= ~(uint32_t)EPOLLIN;
-	epoll_ctl(gw->epoll_fd, EPOLL_CTL_MOD, c->fd, &ev);
+	/* a system call only when the interest changes */
+	if (ev.events != c->ev_client && epoll_ctl(gw->epoll_fd, EPOLL_CTL_MOD, c->fd, &ev) == 0)
+		c->ev_client = ev.events;
 	if (c->relay_fd >= 0) {
 		struct epoll_event rev = { .events = (c->out.len > RELAY_BUF_MAX ? 0 : EPOLLIN) |
 						     (c->to_relay.len ? EPOLLOUT : 0),
 					   .data.ptr = &c->ep_relay };
 
-		epoll_ctl(gw->epoll_fd, EPOLL_CTL_MOD, c->relay_fd, &rev);
+		if (rev.events != c->ev_relay &&
+		    epoll_ctl(gw->epoll_fd, EPOLL_CTL_MOD, c->relay_fd, &rev) == 0)
+			c->ev_relay = rev.events;
 	}
 	return;
 close:
@@ -674,6 +709,11 @@ int gw_serve(struct gw *gw, struct err *e)
 	while (conns)
 		conn_free(gw, conns);
 	reap_dead();
+	if (spare) {
+		http_parser_release(&spare->parser);
+		free(spare);
+		spare = NULL;
+	}
 	close(gw->epoll_fd);
 	close(gw->signal_fd);
 	if (gw->inotify_fd >= 0)

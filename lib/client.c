@@ -178,19 +178,22 @@ static void session_path_for(const struct gw_target *t, char *dst, size_t n)
 		dst[0] = '\0';
 }
 
-static void session_restore(void)
+/* True when the kept session was taken (a missing, damaged or expired file only costs a
+ * full handshake). */
+static bool session_restore(void)
 {
 	struct err e = ERR_INIT;
 	struct buf b = BUF_INIT;
+	bool ok = false;
 
-	/* a missing, damaged or expired file only costs a full handshake */
 	if (tls_cache.session_path[0] &&
 	    read_file(tls_cache.session_path, TLS_SESSION_BLOB_LEN, &b, &e) == 0)
-		tls_client_cfg_session_import(tls_cache.cfg, (const unsigned char *)b.p, b.len,
-					      now_wall_ms());
+		ok = tls_client_cfg_session_import(tls_cache.cfg, (const unsigned char *)b.p,
+						   b.len, now_wall_ms()) == 0;
 	if (b.p)
 		explicit_bzero(b.p, b.len);
 	buf_release(&b);
+	return ok;
 }
 
 static void session_keep(void)
@@ -215,13 +218,18 @@ static struct tls_client_cfg *client_tls_cfg(const struct gw_target *t, struct e
 		return tls_cache.cfg;
 	tls_client_cfg_free(tls_cache.cfg);
 	memset(&tls_cache, 0, sizeof(tls_cache));
-	if (tls_client_cfg_load_dir(&tls_cache.cfg, t->mtls_dir, e) < 0)
-		return NULL;
+	/* a session to resume needs none of the bundle (the gateway checked it when the
+	 * session was made): it is loaded only if the gateway makes a full handshake */
+	tls_client_cfg_defer_dir(&tls_cache.cfg, t->mtls_dir);
 	snprintf(tls_cache.mtls_dir, sizeof(tls_cache.mtls_dir), "%s", t->mtls_dir);
 	tls_cache.dev = st.st_dev;
 	tls_cache.ino = st.st_ino;
 	session_path_for(t, tls_cache.session_path, sizeof(tls_cache.session_path));
-	session_restore();
+	if (!session_restore() && tls_client_cfg_ensure(tls_cache.cfg, e) < 0) {
+		tls_client_cfg_free(tls_cache.cfg);
+		memset(&tls_cache, 0, sizeof(tls_cache));
+		return NULL;
+	}
 	return tls_cache.cfg;
 }
 
@@ -229,14 +237,16 @@ static struct tls_client_cfg *client_tls_cfg(const struct gw_target *t, struct e
 static int conn_open(const struct gw_target *t, const struct url *u, struct conn *c,
 		     struct err *e)
 {
-	struct tls_client_cfg *cfg;
+	struct tls_client_cfg *cfg = NULL;
 
+	/* the bundle or session first: the ClientHello follows the connection at once */
+	if (t->tls && !(cfg = client_tls_cfg(t, e)))
+		return -1;
 	if ((c->fd = tcp_connect(u, e)) < 0)
 		return -1;
 	if (!t->tls)
 		return 0;
-	if (!(cfg = client_tls_cfg(t, e)) ||
-	    tls_client_connect_cfg(&c->tls, c->fd, tls_server_name(u), cfg, e) < 0)
+	if (tls_client_connect_cfg(&c->tls, c->fd, tls_server_name(u), cfg, e) < 0)
 		return -1;
 	session_keep();
 	return 0;
@@ -408,8 +418,8 @@ struct client_stream {
 	struct buf pending; /* bytes that arrived behind the 101 response */
 };
 
-int client_attach(const struct gw_target *t, const char *path, struct client_stream **out,
-		  struct err *e)
+int client_attach(const struct gw_target *t, const char *path, const struct buf *first,
+		  struct client_stream **out, struct err *e)
 {
 	struct client_stream *s = xcalloc(1, sizeof(*s));
 	struct http_limits lim = { HTTP_HEAD_MAX_GATEWAY, HTTP_FIELDS_MAX, RESP_BODY_MAX, HTTP_TRAILER_MAX };
@@ -438,6 +448,8 @@ int client_attach(const struct gw_target *t, const char *path, struct client_str
 		http_write_end(&req);
 		buf_release(&host);
 	}
+	if (first) /* the gateway relays what follows the request once it has answered 101 */
+		buf_add(&req, first->p, first->len);
 	if (conn_write(&s->c, &req, e) < 0)
 		goto out;
 	for (;;) {

@@ -47,13 +47,14 @@ void client_resp_release(struct client_resp *r);
 
 /*
  * An upgraded connection (POST path with "Upgrade: openshell-stream"; 101 expected) that
- * then carries the frame protocol both ways. Blocking reads and writes; poll
+ * then carries the frame protocol both ways. first (NULL = none) holds frames sent in the
+ * same write as the request, without waiting for the 101. Blocking reads and writes; poll
  * client_stream_fd() for input, but read first while client_stream_buffered() is true.
  */
 struct client_stream;
 struct buf;
-int client_attach(const struct gw_target *t, const char *path, struct client_stream **out,
-		  struct err *e);
+int client_attach(const struct gw_target *t, const char *path, const struct buf *first,
+		  struct client_stream **out, struct err *e);
 int client_stream_fd(const struct client_stream *s);
 bool client_stream_buffered(const struct client_stream *s);
 ssize_t client_stream_read(struct client_stream *s, void *p, size_t n, struct err *e);

@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 
 /* br_name_element OIDs: length byte, then the OID content (bearssl_x509.h). */
@@ -38,6 +39,22 @@ void tls_engine_setup(br_ssl_engine_context *eng)
 {
 	br_ssl_engine_set_versions(eng, BR_TLS12, BR_TLS12);
 	br_ssl_engine_set_suites(eng, suites, ARRAY_SIZE(suites));
+}
+
+unsigned char *tls_iobuf_new(void)
+{
+	void *p = mmap(NULL, BR_SSL_BUFSIZE_BIDI, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		xdie_oom();
+	return p;
+}
+
+void tls_iobuf_free(unsigned char *p)
+{
+	if (p)
+		munmap(p, BR_SSL_BUFSIZE_BIDI);
 }
 
 /* ---- server ---- */
@@ -65,6 +82,8 @@ struct tls_server_conn {
 	bool handshaken, eof, io_failed;
 	int io_errno;
 	char errtext[192];
+	unsigned char stage[TLS_STAGE_MAX]; /* small records gathered for one send */
+	size_t stage_len;
 	unsigned char iobuf[BR_SSL_BUFSIZE_BIDI];
 };
 
@@ -183,10 +202,15 @@ static void server_client_auth(struct tls_server_conn *c)
 	br_ssl_server_set_trust_anchor_names_alt(&c->sc, ta, 1);
 }
 
+/* One freed connection kept for the next: a fresh 40 KiB allocation would fault its pages
+ * in again on every connection. The gateway has one thread. */
+static struct tls_server_conn *spare;
+
 struct tls_server_conn *tls_server_conn_new(const struct tls_server_cfg *cfg)
 {
-	struct tls_server_conn *c = xcalloc(1, sizeof(*c));
+	struct tls_server_conn *c = spare ? spare : xcalloc(1, sizeof(*c));
 
+	spare = NULL;
 	c->cfg = cfg;
 	br_ssl_server_init_full_ec(&c->sc, cfg->chain.certs, cfg->chain.n, BR_KEYTYPE_EC,
 				   &cfg->key.sk);
@@ -208,7 +232,11 @@ void tls_server_conn_free(struct tls_server_conn *c)
 	if (!c)
 		return;
 	explicit_bzero(c, sizeof(*c)); /* session keys */
-	free(c);
+	if (spare) {
+		free(c);
+		return;
+	}
+	spare = c; /* the next connection's, zeroed like calloc's and without page faults */
 }
 
 /* After the handshake a peer that is gone (it may close right after its close_notify,
@@ -225,22 +253,63 @@ static void io_error(struct tls_server_conn *c, int err)
 	c->io_failed = true;
 }
 
+/* Sends what the stage holds; false when the socket took none of it. */
+static bool send_stage(struct tls_server_conn *c, int fd)
+{
+	ssize_t r = send(fd, c->stage, c->stage_len, MSG_NOSIGNAL);
+
+	if (r <= 0) {
+		if (r < 0)
+			io_error(c, errno);
+		return false;
+	}
+	memmove(c->stage, c->stage + r, c->stage_len - (size_t)r);
+	c->stage_len -= (size_t)r;
+	return true;
+}
+
+/*
+ * Every record the engine has ready goes out in one send when they fit the stage (a
+ * handshake flight: ServerHello, ChangeCipherSpec, Finished), so the client wakes once
+ * for them; a larger record is sent straight from the engine's buffer. True if any bytes
+ * moved.
+ */
 static bool send_records(struct tls_server_conn *c, int fd)
 {
 	br_ssl_engine_context *eng = &c->sc.eng;
-	unsigned char *p;
-	size_t len;
-	ssize_t r;
+	bool moved = false;
 
-	p = br_ssl_engine_sendrec_buf(eng, &len);
-	r = send(fd, p, len, MSG_NOSIGNAL);
-	if (r > 0) {
+	for (;;) {
+		unsigned char *p = NULL;
+		size_t len = 0;
+		ssize_t r;
+
+		if (br_ssl_engine_current_state(eng) & BR_SSL_SENDREC)
+			p = br_ssl_engine_sendrec_buf(eng, &len);
+		if (p && len <= sizeof(c->stage) - c->stage_len) {
+			memcpy(c->stage + c->stage_len, p, len);
+			c->stage_len += len;
+			br_ssl_engine_sendrec_ack(eng, len);
+			moved = true;
+			continue;
+		}
+		if (c->stage_len) {
+			if (!send_stage(c, fd) || c->stage_len)
+				return moved;
+			moved = true;
+			continue;
+		}
+		if (!p)
+			return moved;
+		r = send(fd, p, len, MSG_NOSIGNAL);
+		if (r <= 0) {
+			if (r < 0)
+				io_error(c, errno);
+			return moved;
+		}
 		br_ssl_engine_sendrec_ack(eng, (size_t)r);
-		return true;
+		moved = true;
 	}
-	if (r < 0)
-		io_error(c, errno);
-	return false;
 }
 
 static bool recv_records(struct tls_server_conn *c, int fd)
@@ -292,11 +361,11 @@ static bool pump_once(struct tls_server_conn *c, int fd, struct buf *in, struct 
 	unsigned st = br_ssl_engine_current_state(eng);
 	bool moved = false;
 
-	if (st & BR_SSL_CLOSED)
-		return false;
+	if (st & BR_SSL_CLOSED) /* its last records (an alert, close_notify) may be staged */
+		return c->stage_len && send_stage(c, fd);
 	if (st & (BR_SSL_SENDAPP | BR_SSL_RECVAPP))
 		c->handshaken = true;
-	if ((st & BR_SSL_SENDREC) && send_records(c, fd))
+	if (((st & BR_SSL_SENDREC) || c->stage_len) && send_records(c, fd))
 		moved = true;
 	if (c->io_failed)
 		return false;
@@ -321,6 +390,8 @@ int tls_server_conn_pump(struct tls_server_conn *c, int fd, struct buf *in, stru
 		;
 	if (c->io_failed)
 		return TLS_PUMP_ERROR;
+	if (c->stage_len && !c->eof) /* the socket is full: go on when it drains */
+		return c->handshaken ? TLS_PUMP_OK : TLS_PUMP_HANDSHAKE;
 	st = br_ssl_engine_current_state(&c->sc.eng);
 	if (st & BR_SSL_CLOSED)
 		return br_ssl_engine_last_error(&c->sc.eng) ? TLS_PUMP_ERROR : TLS_PUMP_CLOSED;
@@ -331,7 +402,7 @@ int tls_server_conn_pump(struct tls_server_conn *c, int fd, struct buf *in, stru
 
 bool tls_server_conn_wants_write(const struct tls_server_conn *c)
 {
-	return br_ssl_engine_current_state(&c->sc.eng) & BR_SSL_SENDREC;
+	return c->stage_len || (br_ssl_engine_current_state(&c->sc.eng) & BR_SSL_SENDREC);
 }
 
 bool tls_server_conn_handshake_done(const struct tls_server_conn *c)

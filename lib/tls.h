@@ -73,6 +73,15 @@ int tls_client_cfg_load(struct tls_client_cfg **out, const char *ca_path, const 
 			const char *key_path, struct err *e);
 /* The registry's layout: mtls_dir/ca.crt, tls.crt, tls.key (with a hint when they are bad). */
 int tls_client_cfg_load_dir(struct tls_client_cfg **out, const char *mtls_dir, struct err *e);
+/*
+ * The same, loaded only when it is needed: by tls_client_cfg_ensure, or by a handshake
+ * that is not resumed (the server then sends its certificate and asks for ours); a
+ * resumed one needs neither. A bundle that fails to load then fails that handshake with
+ * the error tls_client_cfg_load_dir would have given.
+ */
+void tls_client_cfg_defer_dir(struct tls_client_cfg **out, const char *mtls_dir);
+/* Loads a deferred bundle now (at most once; a failure is kept and given again). */
+int tls_client_cfg_ensure(struct tls_client_cfg *cfg, struct err *e);
 void tls_client_cfg_free(struct tls_client_cfg *cfg);
 
 /*

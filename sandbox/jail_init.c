@@ -12,7 +12,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,32 +43,116 @@ static void forward_signal(int sig)
 		kill(main_pid, sig);
 }
 
-static __attribute__((noreturn)) void exec_child(const int fds[3], const char *workdir,
-						  char **argv, char **env, bool tty)
+/* What a spawned child runs: fds become its stdin, stdout and stderr. */
+struct spawn_args {
+	const int *fds;
+	const char *workdir;
+	char **argv, **env;
+	bool tty;
+};
+
+/* The child's last words before _exit: no stdio, whose state the parent shares. */
+static __attribute__((noreturn)) void child_fail(int status, const char *what, const char *arg)
 {
-	extern char **environ;
+	char msg[PATH_MAX + 128];
+	int n = snprintf(msg, sizeof(msg), "openshell: cannot %s '%s': %s\n", what, arg,
+			 strerror(errno));
+
+	if (n > (int)sizeof(msg) - 1)
+		n = (int)sizeof(msg) - 1;
+	if (n > 0 && write(2, msg, (size_t)n) < 0) {
+		/* nowhere left to say it */
+	}
+	_exit(status);
+}
+
+/* execvp with the PATH of the command's own environment (musl's search: an entry that
+ * does not hold it is skipped, EACCES is kept for the end, any other error stops). */
+static void exec_path(char **argv, char **env)
+{
+	const char *path = "/usr/local/bin:/bin:/usr/bin", *p, *z;
+	size_t k = strlen(argv[0]);
+	bool eacces = false;
+	int i;
+
+	if (strchr(argv[0], '/') || !argv[0][0]) {
+		execve(argv[0], argv, env);
+		return;
+	}
+	for (i = 0; env[i]; i++)
+		if (!strncmp(env[i], "PATH=", 5))
+			path = env[i] + 5;
+	for (p = path;; p = z + 1) {
+		char b[PATH_MAX];
+
+		z = strchrnul(p, ':');
+		if ((size_t)(z - p) + k + 2 <= sizeof(b)) {
+			memcpy(b, p, (size_t)(z - p));
+			b[z - p] = '/';
+			memcpy(b + (z - p) + (z > p), argv[0], k + 1);
+			execve(b, argv, env);
+			if (errno == EACCES)
+				eacces = true;
+			else if (errno != ENOENT && errno != ENOTDIR)
+				return;
+		}
+		if (!*z)
+			break;
+	}
+	errno = eacces ? EACCES : ENOENT;
+}
+
+/*
+ * Runs in the child until execve, sharing the parent's memory (see spawn): only system
+ * calls and stack variables here, no allocation, no stdio, no global written. Signals
+ * are all blocked on entry; the handlers pid 1 installed go back to the default first.
+ */
+static int exec_child(void *arg)
+{
+	const struct spawn_args *a = arg;
+	struct sigaction dfl = { .sa_handler = SIG_DFL };
 	sigset_t none;
 	int i;
 
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
+	if (sigaction(SIGTERM, &dfl, NULL) < 0 || sigaction(SIGINT, &dfl, NULL) < 0 ||
+	    sigaction(SIGHUP, &dfl, NULL) < 0)
+		_exit(126);
 	for (i = 0; i < 3; i++)
-		if (dup2(fds[i], i) < 0)
+		if (dup2(a->fds[i], i) < 0)
 			_exit(126);
 	/* on a terminal: a session of its own with the terminal as controlling tty */
-	if (tty && (setsid() < 0 || ioctl(0, TIOCSCTTY, 0) < 0))
+	if (a->tty && (setsid() < 0 || ioctl(0, TIOCSCTTY, 0) < 0))
 		_exit(126);
-	signal(SIGTERM, SIG_DFL);
-	signal(SIGINT, SIG_DFL);
-	signal(SIGHUP, SIG_DFL);
-	if (chdir(workdir) < 0) {
-		fprintf(stderr, "openshell: cannot enter '%s': %s\n", workdir, strerror(errno));
-		_exit(126);
-	}
-	environ = env;
-	execvp(argv[0], argv);
-	fprintf(stderr, "openshell: cannot run '%s': %s\n", argv[0], strerror(errno));
-	_exit(errno == ENOENT ? 127 : 126);
+	if (chdir(a->workdir) < 0)
+		child_fail(126, "enter", a->workdir);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	exec_path(a->argv, a->env);
+	child_fail(errno == ENOENT ? 127 : 126, "run", a->argv[0]);
+}
+
+/*
+ * Starts a command the way posix_spawn does: clone(CLONE_VM | CLONE_VFORK) on a stack of
+ * our own, so no page table is copied and we go on once the child has exec'd (or died).
+ * The child is pid 1's child like a forked one: same namespaces, Landlock domain, seccomp
+ * filter, credentials, cgroup. Returns its pid, or -1 with errno.
+ */
+static pid_t spawn(const struct spawn_args *a)
+{
+	char stack[16384 + PATH_MAX] __attribute__((aligned(16)));
+	sigset_t all, old;
+	pid_t pid;
+	int err;
+
+	sigfillset(&all);
+	if (sigprocmask(SIG_BLOCK, &all, &old) < 0)
+		return -1;
+	pid = clone(exec_child, stack + sizeof(stack), CLONE_VM | CLONE_VFORK | SIGCHLD,
+		    (void *)a);
+	err = errno; /* the child wrote errno too: it shares our memory */
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	errno = err;
+	return pid;
 }
 
 /* A transfer session runs our own code (transfer.c), not a program: nothing is exec'd. */
@@ -167,11 +253,13 @@ static void start_session(int ctl, char kind, int32_t tag, char *body, size_t le
 		send_event(ctl, 'f', tag, slot ? EINVAL : EAGAIN);
 		return;
 	}
-	pid = fork();
-	if (pid == 0 && kind != 'x')
+	if (kind == 'x') {
+		struct spawn_args a = { fds, workdir[0], argv, env, isatty(fds[0]) };
+
+		pid = spawn(&a);
+	} else if ((pid = fork()) == 0) {
 		transfer_child(ctl, fds, kind, workdir[0]);
-	if (pid == 0)
-		exec_child(fds, workdir[0], argv, env, isatty(fds[0]));
+	}
 	if (pid < 0) {
 		send_event(ctl, 'f', tag, errno);
 		return;
@@ -284,12 +372,14 @@ void jail_run_init(const struct jail_spec *s, int ctl)
 			_exit(126);
 		tty_fds[1] = tty_fds[2] = tty_fds[0];
 	}
-	main_pid = fork();
+	{
+		struct spawn_args a = { s->tty ? tty_fds : s->stdio, "/sandbox", (char **)s->argv,
+					(char **)s->env, s->tty };
+
+		main_pid = spawn(&a);
+	}
 	if (main_pid < 0)
 		_exit(126);
-	if (main_pid == 0)
-		exec_child(s->tty ? tty_fds : s->stdio, "/sandbox", (char **)s->argv,
-			   (char **)s->env, s->tty);
 	for (i = 0; i < 3; i++)
 		if (s->stdio[i] >= 0)
 			close(s->stdio[i]);

@@ -52,7 +52,7 @@ bw=$(mean_ms "$B/bwrap.json")
 echo "   openshell $sb ms, bwrap $bw ms, ratio $(python3 -c "print('%.1f' % ($sb/$bw))")x (budget 3x)"
 
 "$O" sandbox create --detach --name rss -- /bin/sleep 600 >/dev/null 2>&1
-echo "== sandbox exec (new TLS connection, relay, fork in the sandbox)"
+echo "== sandbox exec (new TCP connection, resumed TLS session, relay, spawn in the sandbox)"
 hyperfine -N -w 3 -r 50 "$O sandbox exec -n rss -- /bin/true" --export-json "$B/exec.json" >/dev/null 2>&1
 echo "   mean $(mean_ms "$B/exec.json") ms (budget 10 ms)"
 sup=$(pgrep -f "supervise --dir .*$B" | head -n 1)

@@ -20,6 +20,7 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -302,45 +303,81 @@ TEST(tls_client_checks_the_server)
 }
 
 /*
- * Resumption: four connections from one client process. The first makes a full handshake;
- * the second resumes it from the same configuration; the third from a fresh configuration
- * given the exported blob (the next CLI command); the fourth meets a gateway that forgot
- * the session (a restart) and falls back to a full handshake. Each time the gateway still
- * knows the client certificate's names.
+ * Resumption: six connections from one client process. The first makes a full handshake;
+ * the second resumes it from the same configuration; the third from a fresh, deferred
+ * configuration given the exported blob (the next CLI command), which loads nothing; the
+ * fourth meets a gateway that forgot the session (a restart) and falls back to a full
+ * handshake, loading the deferred bundle then. The fifth and sixth defer a damaged bundle:
+ * a resumed handshake does not need it, a full one fails with the bundle's error. Each
+ * time the gateway still knows the client certificate's names.
  */
-#define RESUME_CONNS 4
+#define RESUME_CONNS 6
+
+/* dir/bundle: the registry's layout (ca.crt, tls.crt, tls.key); dir/damaged: the same
+ * names holding garbage. */
+static void make_bundles(void)
+{
+	static const char *const from[3] = { "gw/ca.crt", "gw/client.crt", "gw/client.key" };
+	static const char *const to[3] = { "ca.crt", "tls.crt", "tls.key" };
+	struct err e = ERR_INIT;
+	struct buf b = BUF_INIT;
+	char p[160];
+	int i;
+
+	mkdir(f("bundle"), 0700);
+	mkdir(f("damaged"), 0700);
+	for (i = 0; i < 3; i++) {
+		buf_reset(&b);
+		CHECK_INT(read_file(f(from[i]), 65536, &b, &e), 0);
+		snprintf(p, sizeof(p), "bundle/%s", to[i]);
+		CHECK_INT(write_file_atomic(f(p), b.p, b.len, 0600, &e), 0);
+		snprintf(p, sizeof(p), "damaged/%s", to[i]);
+		CHECK_INT(write_file_atomic(f(p), "x\n", 2, 0600, &e), 0);
+	}
+	buf_release(&b);
+}
+
+/* The configuration for connection i, which may replace *cfg (a new command). */
+static int resume_cfg(int i, struct tls_client_cfg **cfg, struct err *e)
+{
+	unsigned char blob[TLS_SESSION_BLOB_LEN];
+	struct tls_client_cfg *next = NULL;
+
+	if (i == 0)
+		return tls_client_cfg_load(cfg, f("gw/ca.crt"), f("gw/client.crt"),
+					   f("gw/client.key"), e);
+	if (i != 2 && i != 4)
+		return 0;
+	/* the next command: a deferred configuration and the kept blob */
+	tls_client_cfg_defer_dir(&next, f(i == 2 ? "bundle" : "damaged"));
+	if (!tls_client_cfg_session_export(*cfg, blob, now_wall_ms()) ||
+	    tls_client_cfg_session_import(next, blob, sizeof(blob), now_wall_ms()) < 0) {
+		tls_client_cfg_free(next);
+		return err_set(e, ERR_RUNTIME, 0, "no blob");
+	}
+	tls_client_cfg_free(*cfg);
+	*cfg = next;
+	return 0;
+}
 
 static void resume_client(int fds[RESUME_CONNS], int report)
 {
 	struct timeval tv = { 5, 0 };
-	struct err e = ERR_INIT;
-	struct tls_client_cfg *cfg = NULL, *next = NULL;
-	unsigned char blob[TLS_SESSION_BLOB_LEN];
+	struct tls_client_cfg *cfg = NULL;
 	char msg[1024] = "";
 	int i;
 
 	for (i = 0; i < RESUME_CONNS; i++) {
+		struct err e = ERR_INIT;
 		struct tls_client *c = NULL;
 
 		setsockopt(fds[i], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 		setsockopt(fds[i], SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-		if (i == 0 && tls_client_cfg_load(&cfg, f("gw/ca.crt"), f("gw/client.crt"),
-						  f("gw/client.key"), &e) < 0)
-			break;
-		if (i == 2) { /* the next command: a fresh configuration and the kept blob */
-			if (!tls_client_cfg_session_export(cfg, blob, now_wall_ms()) ||
-			    tls_client_cfg_load(&next, f("gw/ca.crt"), f("gw/client.crt"),
-						f("gw/client.key"), &e) < 0 ||
-			    tls_client_cfg_session_import(next, blob, sizeof(blob), now_wall_ms()) < 0) {
-				snprintf(msg + strlen(msg), sizeof(msg) - strlen(msg), "no blob");
-				break;
-			}
-			tls_client_cfg_free(cfg);
-			cfg = next;
-		}
-		if (tls_client_connect_cfg(&c, fds[i], "localhost", cfg, &e) < 0 ||
+		if (resume_cfg(i, &cfg, &e) < 0 ||
+		    tls_client_connect_cfg(&c, fds[i], "localhost", cfg, &e) < 0 ||
 		    !client_exchange(c, 100, &e)) {
-			snprintf(msg + strlen(msg), sizeof(msg) - strlen(msg), "%s", e.msg);
+			snprintf(msg + strlen(msg), sizeof(msg) - strlen(msg), "%s%s | %s",
+				 i ? "," : "", e.msg, e.hint);
 			tls_client_close(c);
 			break;
 		}
@@ -366,6 +403,7 @@ TEST(tls_session_resumption)
 	ssize_t n;
 
 	setup();
+	make_bundles();
 	CHECK_INT(tls_server_cfg_load(&cfg, f("gw"), true, &e), 0);
 	CHECK_INT(tls_server_cfg_load(&restarted, f("gw"), true, &e), 0);
 	for (i = 0; i < RESUME_CONNS; i++)
@@ -385,16 +423,22 @@ TEST(tls_session_resumption)
 	}
 	close(rp[1]);
 	for (i = 0; i < RESUME_CONNS; i++) {
-		struct tls_server_conn *c = tls_server_conn_new(i == 3 ? restarted : cfg);
+		/* 3 and 4 meet the restarted gateway, 5 the first one, which does not know the
+		 * session 3 made */
+		struct tls_server_conn *c = tls_server_conn_new(i == 3 || i == 4 ? restarted : cfg);
 
 		close(sv[i][1]);
 		fcntl(sv[i][0], F_SETFL, fcntl(sv[i][0], F_GETFL) | O_NONBLOCK);
 		memset(&res, 0, sizeof(res));
 		serve(c, sv[i][0], &s, &res);
-		CHECK_INT(res.server_st, TLS_PUMP_CLOSED);
-		CHECK(res.server_got_all);
-		CHECK_STR(res.cn, "openshell-client");
-		CHECK_STR(res.ou, "openshell-user");
+		if (i < 5) {
+			CHECK_INT(res.server_st, TLS_PUMP_CLOSED);
+			CHECK(res.server_got_all);
+			CHECK_STR(res.cn, "openshell-client");
+			CHECK_STR(res.ou, "openshell-user");
+		} else {
+			CHECK_INT(res.server_st, TLS_PUMP_ERROR);
+		}
 		tls_server_conn_free(c);
 		close(sv[i][0]);
 	}
@@ -402,7 +446,9 @@ TEST(tls_session_resumption)
 	n = read_full(rp[0], report, sizeof(report) - 1);
 	report[n > 0 ? n : 0] = '\0';
 	close(rp[0]);
-	CHECK_STR(report, "full,resumed,resumed,full");
+	CHECK(str_has_prefix(report, "full,resumed,resumed,full,resumed,"));
+	CHECK(strstr(report, "damaged/ca.crt") != NULL);
+	CHECK(strstr(report, "client bundle in ") != NULL); /* the hint */
 	tls_server_cfg_free(cfg);
 	tls_server_cfg_free(restarted);
 	teardown();
