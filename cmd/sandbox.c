@@ -722,6 +722,29 @@ static const struct opt exec_opts[] = {
 	OPT_END,
 };
 
+/* The stream to a sandbox broke: when the sandbox is gone or no longer running, say so
+ * instead of the broken connection (a delete or stop while the command ran). */
+static void explain_lost_stream(struct gw_target *t, const char *name, struct err *e)
+{
+	struct client_resp r;
+	struct err why = ERR_INIT;
+	char path[64 + SB_NAME_MAX];
+	const char *phase;
+
+	snprintf(path, sizeof(path), "/v1/sandboxes/%s", name);
+	if (client_call(t, "GET", path, NULL, &r, &why) < 0) {
+		if (why.code == ERR_NOTFOUND)
+			err_set(e, ERR_UNAVAILABLE, 0, "sandbox '%s' was deleted while the command ran",
+				name);
+		return;
+	}
+	phase = json_get_str(r.body, "phase", "");
+	if (strcmp(phase, "Ready") != 0)
+		err_set(e, ERR_UNAVAILABLE, 0, "sandbox '%s' is %s: the command ended with it", name,
+			phase);
+	client_resp_release(&r);
+}
+
 static int exec_run(struct cli *cli, void *args, int argc, char **argv, struct err *e)
 {
 	struct exec_args *a = args;
@@ -762,8 +785,11 @@ static int exec_run(struct cli *cli, void *args, int argc, char **argv, struct e
 	json_write(req, &body, JSON_COMPACT);
 	if (frame_put(&first, FRAME_DATA, body.p, body.len, e) < 0 ||
 	    stdin_ahead(&first, &in_open, e) < 0 ||
-	    stream(&t, name, "exec", &first, in_open, a->timeout * 1000, false, &status, e) < 0)
+	    stream(&t, name, "exec", &first, in_open, a->timeout * 1000, false, &status, e) < 0) {
+		if (e->code == ERR_UNAVAILABLE)
+			explain_lost_stream(&t, name, e);
 		goto out;
+	}
 	ret = status;
 out:
 	json_free(req);
