@@ -650,7 +650,7 @@ static void compare_groups(struct ident_procs *t)
  * time, so that they stop being re-read once they no longer share. */
 static void find_shared(struct ident_procs *t)
 {
-	size_t i;
+	size_t i, marked = 0;
 
 	for (i = 0; i < t->n; i++) {
 		struct proc *p = t->v[i];
@@ -658,8 +658,11 @@ static void find_shared(struct ident_procs *t)
 		if ((p->marks & (M_NEW | M_EXE)) || p->shared) {
 			p->marks |= M_KCMP;
 			p->shared = false;
+			marked++;
 		}
 	}
+	if (marked == 0) /* nothing new, exec'd or sharing: no table can be shared */
+		return;
 	compare_groups(t);
 	/* an idle process found sharing: what the others did shows in its table too */
 	for (i = 0; i < t->n; i++)
