@@ -92,7 +92,9 @@ struct ident_writable {
  * process that has not run since the last lookup is not re-read. The table keeps one fd per
  * process open (on /proc/<pid>/schedstat); the first lookup raises RLIMIT_NOFILE's soft
  * limit to the hard one, and the table holds at most min(4096, that limit / 4) processes
- * (beyond: full scans, as ident_socket_owners).
+ * (beyond: full scans, as ident_socket_owners). With 64 processes or more, and more than
+ * one CPU, the cache starts a thread that shares the schedstat reads of each lookup; it
+ * ends with ident_cache_free.
  */
 int ident_lookup(struct ident_cache *c, pid_t init_pid, int conn_fd, const struct ident_writable *w,
 		 struct ident *out, struct err *e);
