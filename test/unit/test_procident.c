@@ -897,6 +897,22 @@ static void child_commanded(uint16_t port, int wfd)
 			if (write(many_w, "w", 1) != 1)
 				_exit(1);
 			break;
+		case 'Z': /* a child that exits and is not reaped (a zombie) */
+			p = last_fork = fork();
+			if (p == 0)
+				_exit(0);
+			{ /* exited (it held the socket until then), not reaped */
+				siginfo_t si;
+
+				if (waitid(P_PID, (id_t)p, &si, WEXITED | WNOWAIT) < 0)
+					_exit(1);
+			}
+			reply(wfd, p);
+			break;
+		case 'R': /* reaps it */
+			waitpid(last_fork, NULL, 0);
+			reply(wfd, last_fork);
+			break;
 		case 'F': /* a process sharing this fd table */
 			p = fork_with(CLONE_FILES);
 			if (p == 0)
@@ -984,7 +1000,7 @@ static void check_incremental(struct ident_cache *c, const char *test)
 
 	ident_cache_scan_stats(c, &st);
 	if (!st.incremental) {
-		printf("note %s: full scans on this system (no schedstat, kcmp or children)\n",
+		printf("note %s: full scans on this system (no pidfds, kcmp or children)\n",
 		       test);
 		return;
 	}
@@ -1146,7 +1162,7 @@ TEST(procident_incremental_burst_with_sharer)
 	ident_cache_free(c);
 }
 
-/* Among many idle processes (their schedstat read by two threads), the one that woke and
+/* Among many idle processes (their clocks read by two threads), the one that woke and
  * connected is found, and only what ran is re-read. */
 TEST(procident_incremental_many_idle)
 {
@@ -1173,6 +1189,41 @@ TEST(procident_incremental_many_idle)
 	}
 	check_incremental(c, "procident_incremental_many_idle");
 	close(fd2);
+	ctl_stop(&t);
+	ident_cache_free(c);
+}
+
+/* A zombie stays in the table without costing a re-read; once reaped it is dropped. */
+TEST(procident_incremental_zombie)
+{
+	struct ident_cache *c = ident_cache_new();
+	struct ident_scan_stats st;
+	struct err e = ERR_INIT;
+	struct ctl t;
+	size_t tracked;
+	pid_t z;
+
+	CHECK_INT(ctl_start(&t), 0);
+	CHECK_INT(lookup_pid(c, t.k.fd, &e), t.k.pgid);
+	z = ctl(&t, 'Z');
+	CHECK(z > 0);
+	CHECK_INT(lookup_pid(c, t.k.fd, &e), t.k.pgid); /* found as a child */
+	CHECK_INT(lookup_pid(c, t.k.fd, &e), t.k.pgid); /* found exited: re-read once */
+	ident_cache_scan_stats(c, &st);
+	tracked = st.tracked;
+	CHECK_INT(lookup_pid(c, t.k.fd, &e), t.k.pgid);
+	ident_cache_scan_stats(c, &st);
+	if (st.incremental) { /* only this process (init here) ran */
+		CHECK_INT(st.tracked, tracked);
+		CHECK_INT(st.rescanned, 1);
+		CHECK_INT(st.added + st.dropped, 0);
+	}
+	CHECK_INT(ctl(&t, 'R'), z);
+	CHECK_INT(lookup_pid(c, t.k.fd, &e), t.k.pgid);
+	ident_cache_scan_stats(c, &st);
+	if (st.incremental)
+		CHECK_INT(st.tracked, tracked - 1);
+	check_incremental(c, "procident_incremental_zombie");
 	ctl_stop(&t);
 	ident_cache_free(c);
 }
