@@ -37,7 +37,6 @@
 #define COOLDOWN  64   /* lookups answered by full scans after the table overflowed */
 #define DENTS_BUF 8192
 #define PAR_MIN	  64 /* processes from which a second thread shares the clock reads */
-#define PAR_CHUNK 4  /* reads claimed at a time (the lookup waits for a claimed chunk) */
 
 enum proc_marks {
 	M_DEAD = 1 << 0,      /* reaped */
@@ -70,18 +69,26 @@ struct proc {
 };
 
 /* The thread that shares check_all's reads (one clock read per process, ~1.5 us each: 200
- * processes take 0.3 ms alone). A round is open while the lookup's thread reads: the helper
- * joins only an open round, claims chunks from the same counter, and the lookup waits for
- * the chunk it holds. A helper that wakes too late finds the round closed, the lookup's
- * thread having done every read: a busy CPU costs the wake-up, nothing more. */
+ * processes take 0.3 ms alone). Both threads claim indexes from one counter, then the item's
+ * slot (FREE -> MAIN or HELPER). The helper only reads clocks (of the round's pids, copied
+ * into pid[]) into res[] and publishes them (HELPER -> DONE); the lookup's thread applies
+ * them. It never waits for the helper: when the counter is used up, an item the helper
+ * claimed and has not published (it may have been preempted on a busy machine) is taken
+ * back (-> STOLEN) and read again; the helper's late result then finds its slot taken and
+ * is dropped. A helper that wakes after a round finds its counter used up or its slots
+ * taken, and reads only pid[] (a fixed array), never the table. */
+enum { S_FREE, S_MAIN, S_HELPER, S_DONE, S_STOLEN };
+
 struct helper {
-	bool started, unavailable, quit, open;
-	unsigned round, seen, active; /* under lock */
+	bool started, unavailable, quit;
+	unsigned round, seen; /* under lock */
 	pthread_t thread;
 	pthread_mutex_t lock;
-	pthread_cond_t work, idle;
-	struct ident_procs *t;
-	atomic_size_t next; /* the next index to claim in the open round */
+	pthread_cond_t work;
+	atomic_size_t next, n; /* the next index to claim; the round's count (0: closed) */
+	atomic_int pid[PROCS_MAX]; /* the round's processes; 0: a zombie, not read */
+	atomic_llong res[PROCS_MAX]; /* the helper's reads */
+	atomic_uchar slot[PROCS_MAX];
 };
 
 struct ident_procs {
@@ -107,10 +114,8 @@ struct ident_procs *ident_procs_new(void)
 {
 	struct ident_procs *t = xcalloc(1, sizeof(struct ident_procs));
 
-	t->h.t = t;
 	t->h.lock = (pthread_mutex_t)PTHREAD_MUTEX_INITIALIZER;
 	t->h.work = (pthread_cond_t)PTHREAD_COND_INITIALIZER;
-	t->h.idle = (pthread_cond_t)PTHREAD_COND_INITIALIZER;
 	return t;
 }
 
@@ -140,7 +145,6 @@ void ident_procs_free(struct ident_procs *t)
 		return;
 	helper_stop(&t->h);
 	pthread_cond_destroy(&t->h.work);
-	pthread_cond_destroy(&t->h.idle);
 	pthread_mutex_destroy(&t->h.lock);
 	procs_clear(t);
 	free(t->v);
@@ -466,15 +470,10 @@ static int read_children(struct ident_procs *t, struct proc *p)
 
 /* ---- one lookup ---------------------------------------------------------------------- */
 
-/* Whether p ran since the last check (a zombie never runs again). */
-static void check_one(struct proc *p)
+/* p's marks from now, its run time read (-1: none). */
+static void judge(struct proc *p, int64_t now)
 {
-	int64_t now;
-
 	p->marks = 0;
-	if (p->zombie)
-		return;
-	now = run_time(p->pid);
 	if (now < 0)
 		p->marks = M_NOCLOCK;
 	else if (now != p->ran)
@@ -484,25 +483,36 @@ static void check_one(struct proc *p)
 		p->marks |= M_RESCAN;
 }
 
-/* Claims and checks chunks of the open round until none is left. */
-static void check_chunks(struct helper *h)
+/* Whether p ran since the last check (a zombie never runs again). */
+static void check_one(struct proc *p)
 {
-	struct ident_procs *t = h->t;
+	p->marks = 0;
+	if (!p->zombie)
+		judge(p, run_time(p->pid));
+}
 
+/* The helper's share of the open round: reads clocks until the counter is used up. */
+static void help(struct helper *h)
+{
 	for (;;) {
-		size_t i = atomic_fetch_add(&h->next, PAR_CHUNK), end = i + PAR_CHUNK;
+		size_t i = atomic_fetch_add(&h->next, 1);
+		unsigned char s = S_FREE;
+		pid_t pid;
 
-		if (i >= t->n)
+		if (i >= atomic_load(&h->n))
 			return;
-		for (end = end < t->n ? end : t->n; i < end; i++)
-			check_one(t->v[i]);
+		if (!atomic_compare_exchange_strong(&h->slot[i], &s, S_HELPER))
+			continue;
+		pid = atomic_load_explicit(&h->pid[i], memory_order_relaxed);
+		atomic_store_explicit(&h->res[i], pid ? run_time(pid) : 0, memory_order_relaxed);
+		s = S_HELPER;
+		atomic_compare_exchange_strong(&h->slot[i], &s, S_DONE); /* fails: taken back */
 	}
 }
 
 static void *helper_main(void *arg)
 {
 	struct helper *h = arg;
-	bool join;
 
 	pthread_mutex_lock(&h->lock);
 	for (;;) {
@@ -511,14 +521,9 @@ static void *helper_main(void *arg)
 		if (h->quit)
 			break;
 		h->seen = h->round;
-		join = h->open;
-		h->active += join;
 		pthread_mutex_unlock(&h->lock);
-		if (join)
-			check_chunks(h);
+		help(h);
 		pthread_mutex_lock(&h->lock);
-		if (join && --h->active == 0)
-			pthread_cond_signal(&h->idle);
 	}
 	pthread_mutex_unlock(&h->lock);
 	return NULL;
@@ -594,28 +599,70 @@ static int find_exits(struct ident_procs *t)
 	return 0;
 }
 
+/* Opens a round for the helper over the table's processes. */
+static void round_open(struct ident_procs *t)
+{
+	struct helper *h = &t->h;
+	size_t i;
+
+	atomic_store(&h->n, 0);
+	for (i = 0; i < t->n; i++) {
+		atomic_store_explicit(&h->pid[i], t->v[i]->zombie ? 0 : t->v[i]->pid,
+				      memory_order_relaxed);
+		atomic_store(&h->slot[i], S_FREE); /* publishes pid[i] to a CAS that sees it */
+	}
+	atomic_store(&h->next, 0);
+	atomic_store(&h->n, t->n);
+	pthread_mutex_lock(&h->lock);
+	h->round++;
+	pthread_cond_signal(&h->work);
+	pthread_mutex_unlock(&h->lock);
+}
+
+/* The lookup's share, then every item the helper did not publish, read again. */
+static void round_close(struct ident_procs *t)
+{
+	struct helper *h = &t->h;
+	size_t i;
+
+	for (;;) {
+		unsigned char s = S_FREE;
+
+		i = atomic_fetch_add(&h->next, 1);
+		if (i >= t->n)
+			break;
+		if (atomic_compare_exchange_strong(&h->slot[i], &s, S_MAIN))
+			check_one(t->v[i]);
+	}
+	for (i = 0; i < t->n; i++) {
+		unsigned char s = atomic_load(&h->slot[i]);
+
+		while (s == S_FREE || s == S_HELPER) {
+			if (atomic_compare_exchange_weak(&h->slot[i], &s, S_STOLEN)) {
+				check_one(t->v[i]);
+				s = S_STOLEN;
+			}
+		}
+		if (s == S_DONE && !t->v[i]->zombie)
+			judge(t->v[i], atomic_load_explicit(&h->res[i], memory_order_relaxed));
+		else if (s == S_DONE)
+			t->v[i]->marks = 0;
+	}
+	atomic_store(&h->n, 0);
+}
+
 /* Which processes ran or went away: check_one for each (shared with the helper when there
  * are many), then find_exits. 1 when the answer is not sure. */
 static int check_all(struct ident_procs *t)
 {
-	struct helper *h = &t->h;
-	bool par = t->n >= PAR_MIN && helper_ready(h);
+	size_t i;
 
-	atomic_store(&h->next, 0);
-	if (par) {
-		pthread_mutex_lock(&h->lock);
-		h->open = true;
-		h->round++;
-		pthread_cond_signal(&h->work);
-		pthread_mutex_unlock(&h->lock);
-	}
-	check_chunks(h);
-	if (par) {
-		pthread_mutex_lock(&h->lock);
-		h->open = false;
-		while (h->active > 0)
-			pthread_cond_wait(&h->idle, &h->lock);
-		pthread_mutex_unlock(&h->lock);
+	if (t->n >= PAR_MIN && helper_ready(&t->h)) {
+		round_open(t);
+		round_close(t);
+	} else {
+		for (i = 0; i < t->n; i++)
+			check_one(t->v[i]);
 	}
 	t->st.checked += t->n;
 	return find_exits(t);

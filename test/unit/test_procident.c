@@ -799,16 +799,20 @@ static int many_w = -1; /* 'W' writes a byte here: one copy of 'M' reads it */
  * the pipe connects and says its pid. */
 static void many_copies(int fd, uint16_t port, int wfd)
 {
-	int p[2], i;
+	int p[2], closed[2], i;
 	char b;
 
-	if (pipe(p) < 0)
+	if (pipe(p) < 0 || pipe(closed) < 0)
 		_exit(1);
 	for (i = 0; i < MANY; i++) {
 		if (fork() != 0)
 			continue;
 		close(fd);
 		close(p[1]);
+		close(closed[0]);
+		if (write(closed[1], "c", 1) != 1) /* until then the socket has one more owner */
+			_exit(1);
+		close(closed[1]);
 		if (read(p[0], &b, 1) == 1) {
 			if (connect_lo(port) < 0)
 				_exit(1);
@@ -818,6 +822,11 @@ static void many_copies(int fd, uint16_t port, int wfd)
 			pause();
 	}
 	close(p[0]);
+	close(closed[1]);
+	for (i = 0; i < MANY; i++)
+		if (read(closed[0], &b, 1) != 1)
+			_exit(1);
+	close(closed[0]);
 	many_w = p[1];
 }
 
@@ -1166,6 +1175,7 @@ TEST(procident_incremental_burst_with_sharer)
  * connected is found, and only what ran is re-read. */
 TEST(procident_incremental_many_idle)
 {
+	struct timespec settle = { 0, 100 * 1000 * 1000 };
 	struct ident_cache *c = ident_cache_new();
 	struct ident_scan_stats st;
 	struct err e = ERR_INIT;
@@ -1176,11 +1186,14 @@ TEST(procident_incremental_many_idle)
 	CHECK_INT(ctl_start(&t), 0);
 	CHECK_INT(ctl(&t, 'M'), t.k.pgid);
 	CHECK_INT(lookup_pid(c, t.k.fd, &e), t.k.pgid);
+	nanosleep(&settle, NULL); /* the copies reach their read() */
+	CHECK_INT(lookup_pid(c, t.k.fd, &e), t.k.pgid);
 	w = ctl(&t, 'W');
 	CHECK(w > 0 && w != t.k.pgid);
 	fd2 = accept4(t.k.lfd, NULL, NULL, SOCK_CLOEXEC);
 	CHECK(fd2 >= 0);
 	CHECK_INT(lookup_pid(c, fd2, &e), w);
+	CHECK_STR(e.msg, "");
 	ident_cache_scan_stats(c, &st);
 	if (st.incremental) {
 		CHECK(st.tracked >= MANY);
@@ -1213,9 +1226,9 @@ TEST(procident_incremental_zombie)
 	tracked = st.tracked;
 	CHECK_INT(lookup_pid(c, t.k.fd, &e), t.k.pgid);
 	ident_cache_scan_stats(c, &st);
-	if (st.incremental) { /* only this process (init here) ran */
+	if (st.incremental) { /* this process (init here) ran, and perhaps the commanded one */
 		CHECK_INT(st.tracked, tracked);
-		CHECK_INT(st.rescanned, 1);
+		CHECK(st.rescanned <= 2);
 		CHECK_INT(st.added + st.dropped, 0);
 	}
 	CHECK_INT(ctl(&t, 'R'), z);
