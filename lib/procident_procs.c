@@ -583,6 +583,8 @@ static int find_exits(struct ident_procs *t)
 		struct proc *p = t->v[i];
 		short ev = t->pfds[i].revents;
 
+		if (ev & POLLNVAL) /* not our pidfd any more: cannot tell */
+			return 1;
 		if (!(ev & (POLLIN | POLLHUP | POLLERR))) {
 			if (p->marks & M_NOCLOCK)
 				return 1;
