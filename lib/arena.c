@@ -4,6 +4,7 @@
 
 #include <stdalign.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 struct arena_block {
 	struct arena_block *next;
 	size_t used, cap;
+	bool owned; /* malloc'd by the arena (false: arena_use's memory) */
 	alignas(max_align_t) unsigned char data[];
 };
 
@@ -35,6 +37,7 @@ void *arena_alloc(struct arena *a, size_t n)
 		b = xmalloc(sizeof(*b) + cap);
 		b->used = 0;
 		b->cap = cap;
+		b->owned = true;
 		b->next = a->head;
 		a->head = b;
 	}
@@ -95,13 +98,30 @@ char *arena_printf(struct arena *a, const char *fmt, ...)
 	return p;
 }
 
+void arena_use(struct arena *a, void *mem, size_t n)
+{
+	const size_t align = alignof(max_align_t);
+	uintptr_t start = ((uintptr_t)mem + align - 1) & ~(uintptr_t)(align - 1);
+	size_t skip = start - (uintptr_t)mem;
+	struct arena_block *b = (struct arena_block *)start;
+
+	if (n < skip + sizeof(*b) + align)
+		return; /* too small to hold anything: the arena mallocs as before */
+	b->used = 0;
+	b->cap = n - skip - sizeof(*b);
+	b->owned = false;
+	b->next = a->head;
+	a->head = b;
+}
+
 void arena_release(struct arena *a)
 {
 	struct arena_block *b = a->head, *next;
 
 	for (; b; b = next) {
 		next = b->next;
-		free(b);
+		if (b->owned)
+			free(b);
 	}
 	a->head = NULL;
 }

@@ -27,6 +27,11 @@ void *arena_grow(struct arena *a, void *old, size_t old_nmemb, size_t nmemb, siz
 char *arena_strdup(struct arena *a, const char *s);
 char *arena_strndup(struct arena *a, const char *s, size_t n);
 char *arena_printf(struct arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The next allocations come from mem (n bytes, owned by the caller, e.g. on the stack)
+ * until it is full; arena_release() frees only what the arena malloc'd. For short-lived
+ * arenas on a hot path in a threaded process: musl's free() of a block of ARENA_BLOCK
+ * size gives its pages back with madvise, a TLB shootdown on every other CPU. */
+void arena_use(struct arena *a, void *mem, size_t n);
 void arena_release(struct arena *a);
 
 #endif

@@ -633,9 +633,11 @@ int pol_glob_match(const char *pattern, const char *delims, const char *value)
 	struct arena a = ARENA_INIT;
 	struct gparser p = { 0 };
 	struct gprog g = { 0 };
+	_Alignas(16) char mem[4096]; /* the proxy matches per connection: no 8 KiB block */
 	const char *d;
 	int ret = -1;
 
+	arena_use(&a, mem, sizeof(mem));
 	if (!pattern || !value || !delims)
 		goto out;
 	for (d = delims; *d; d++)

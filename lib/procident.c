@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -28,6 +29,19 @@
 #define CMDLINE_MAX (16 * 1024)
 #define SCAN_MAX    65536 /* processes visited per lookup */
 #define NOT_TRUSTED "it is not the binary the policy trusts"
+
+/* PROCMAP_QUERY (Linux 6.11, include/uapi/linux/fs.h), for older headers. */
+struct procmap_query_v1 {
+	uint64_t size, query_flags, query_addr, vma_start, vma_end, vma_flags, vma_page_size;
+	uint64_t vma_offset, inode;
+	uint32_t dev_major, dev_minor, vma_name_size, build_id_size;
+	uint64_t vma_name_addr, build_id_addr;
+};
+_Static_assert(sizeof(struct procmap_query_v1) == 104, "the kernel's struct procmap_query");
+#define PROCMAP_QUERY_V1     _IOWR('f', 17, struct procmap_query_v1)
+#define PMQ_VMA_EXECUTABLE   0x04
+#define PMQ_COVERING_OR_NEXT 0x10
+#define PMQ_FILE_BACKED_VMA  0x20
 
 /* ---- pure parsers -------------------------------------------------------------------- */
 
@@ -574,6 +588,67 @@ static char *next_line(struct lines *l, int *err)
 	}
 }
 
+/* A mapping of the process's own exe: the same file, or (overlayfs) the same path. */
+static bool own_exe(const struct ident_map *m, const char *exe, dev_t exe_dev, ino_t exe_ino)
+{
+	return (makedev(m->dev_major, m->dev_minor) == exe_dev && m->ino == exe_ino) ||
+	       !strcmp(m->path, exe);
+}
+
+/* The next executable file mapping at or after addr through PROCMAP_QUERY: 1 and m filled
+ * (its path in name), 0 when there is none, -1 with errno. */
+static int query_next(int fd, uint64_t addr, char name[PATH_MAX], struct ident_map *m,
+		      uint64_t *end)
+{
+	struct procmap_query_v1 q;
+
+	memset(&q, 0, sizeof(q));
+	q.size = sizeof(q);
+	q.query_flags = PMQ_VMA_EXECUTABLE | PMQ_FILE_BACKED_VMA | PMQ_COVERING_OR_NEXT;
+	q.query_addr = addr;
+	q.vma_name_addr = (uint64_t)(uintptr_t)name;
+	q.vma_name_size = PATH_MAX;
+	name[0] = '\0';
+	if (ioctl(fd, PROCMAP_QUERY_V1, &q) < 0)
+		return errno == ENOENT ? 0 : -1;
+	name[PATH_MAX - 1] = '\0';
+	memset(m, 0, sizeof(*m));
+	m->exec = true;
+	m->dev_major = q.dev_major;
+	m->dev_minor = q.dev_minor;
+	m->ino = q.inode;
+	m->path = name;
+	*end = q.vma_end;
+	return 1;
+}
+
+/* The executable file mappings of the maps file open at fd, one ioctl each (Linux 6.11):
+ * the text of every mapping is not generated, anonymous code (JIT) is skipped by the
+ * kernel (judge_mapping lets it pass). 1 when the kernel has no PROCMAP_QUERY. */
+static int query_maps(int fd, pid_t pid, const char *exe, dev_t exe_dev, ino_t exe_ino,
+		      const struct ident_writable *w, struct err *e)
+{
+	char name[PATH_MAX];
+	struct ident_map m;
+	uint64_t addr = 0, end;
+	int r;
+
+	while ((r = query_next(fd, addr, name, &m, &end)) > 0) {
+		if (end <= addr)
+			return err_set(e, ERR_RUNTIME, 0,
+				       "cannot read the memory map of process %d", (int)pid);
+		if (!own_exe(&m, exe, exe_dev, exe_ino) && judge_mapping(pid, &m, w, e) < 0)
+			return -1;
+		addr = end;
+	}
+	if (r == 0)
+		return 0;
+	if (addr == 0 && (errno == ENOTTY || errno == EINVAL))
+		return 1;
+	return err_set(e, ERR_RUNTIME, 0, "cannot read the memory map of process %d: %s",
+		       (int)pid, strerror(errno));
+}
+
 int ident_check_maps(pid_t pid, const char *exe, dev_t exe_dev, ino_t exe_ino,
 		     const struct ident_writable *w, struct err *e)
 {
@@ -590,13 +665,15 @@ int ident_check_maps(pid_t pid, const char *exe, dev_t exe_dev, ino_t exe_ino,
 			(int)pid, strerror(errno));
 		goto out;
 	}
+	ret = query_maps(l->fd, pid, exe, exe_dev, exe_ino, w, e);
+	if (ret <= 0)
+		goto out;
+	ret = -1;
 	while ((line = next_line(l, &rerr))) {
 		struct ident_map m;
 
-		if (ident_parse_maps_line(line, &m) < 0 || !m.exec)
-			continue;
-		if ((makedev(m.dev_major, m.dev_minor) == exe_dev && m.ino == exe_ino) ||
-		    !strcmp(m.path, exe))
+		if (ident_parse_maps_line(line, &m) < 0 || !m.exec ||
+		    own_exe(&m, exe, exe_dev, exe_ino))
 			continue;
 		if (judge_mapping(pid, &m, w, e) < 0)
 			goto out;

@@ -4,6 +4,10 @@
  * §4.2): read the head (8 KiB), identify the caller, decide (L4), resolve and validate the
  * destination (SSRF), dial exactly the validated addresses, then relay. One thread per
  * connection: the decision scans /proc and hashes binaries, which must not stall others.
+ * A thread that finished its connection waits for the next one (up to PROXY_IDLE_THREADS
+ * do): a new connection then runs on a warm stack, without a thread's creation (clone, a
+ * fresh stack faulted in page by page) and exit (its stack unmapped, a TLB shootdown on the
+ * other CPUs, where the next decision may be running).
  */
 #include "proxy_int.h"
 
@@ -26,10 +30,14 @@
 
 #define PROXY_MAX_CONNS 1024
 #define PROXY_STACK (256 * 1024)
+#define PROXY_IDLE_THREADS 8
 
 static pthread_mutex_t ident_lock = PTHREAD_MUTEX_INITIALIZER; /* the TOFU cache */
 static pthread_mutex_t conn_lock = PTHREAD_MUTEX_INITIALIZER;
 static int live_conns; /* under conn_lock */
+static pthread_cond_t conn_ready = PTHREAD_COND_INITIALIZER;
+static struct conn *pending; /* under conn_lock: handed over, not yet taken */
+static size_t n_pending, idle_threads; /* under conn_lock */
 
 /* Stops the decision's clock (once): identification and policy are done. */
 static void decision_done(struct conn *c)
@@ -316,9 +324,8 @@ static int read_first_head(struct conn *c, struct http_parser *p)
 	}
 }
 
-static void *conn_main(void *arg)
+static void serve(struct conn *c)
 {
-	struct conn *c = arg;
 	struct http_limits lim = HTTP_LIMITS_PROXY;
 	struct http_parser p;
 	struct timeval tv = { PROXY_SEND_TIMEOUT_S, 0 };
@@ -346,7 +353,51 @@ static void *conn_main(void *arg)
 	pthread_mutex_lock(&conn_lock);
 	live_conns--;
 	pthread_mutex_unlock(&conn_lock);
+}
+
+/* The next connection for a thread that finished one, or NULL when enough threads wait. */
+static struct conn *next_conn(void)
+{
+	struct conn *c = NULL;
+
+	pthread_mutex_lock(&conn_lock);
+	if (idle_threads < PROXY_IDLE_THREADS) {
+		idle_threads++;
+		while (!pending)
+			pthread_cond_wait(&conn_ready, &conn_lock);
+		c = pending;
+		pending = c->next;
+		n_pending--;
+		idle_threads--;
+	}
+	pthread_mutex_unlock(&conn_lock);
+	return c;
+}
+
+static void *conn_main(void *arg)
+{
+	struct conn *c;
+
+	for (c = arg; c; c = next_conn())
+		serve(c);
 	return NULL;
+}
+
+/* Gives c to a waiting thread; false when none is free. */
+static bool hand_over(struct conn *c)
+{
+	bool ok;
+
+	pthread_mutex_lock(&conn_lock);
+	ok = idle_threads > n_pending;
+	if (ok) {
+		c->next = pending;
+		pending = c;
+		n_pending++;
+		pthread_cond_signal(&conn_ready);
+	}
+	pthread_mutex_unlock(&conn_lock);
+	return ok;
 }
 
 static void start_conn(struct proxy *px, int fd, pthread_attr_t *attr)
@@ -366,6 +417,8 @@ static void start_conn(struct proxy *px, int fd, pthread_attr_t *attr)
 	c->early = (struct buf)BUF_INIT;
 	c->decision_us = -1;
 	pol_l4_decision_init(&c->l4);
+	if (!full && hand_over(c))
+		return;
 	if (full || pthread_create(&t, attr, conn_main, c) != 0) {
 		log_warn("proxy", "too many connections: one refused", NULL);
 		pol_l4_decision_release(&c->l4);

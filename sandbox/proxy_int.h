@@ -44,6 +44,7 @@ struct proxy {
 
 /* A connection, owned by its thread. */
 struct conn {
+	struct conn *next; /* waiting for a thread (proxy.c) */
 	struct proxy *px;
 	int cfd, ufd;
 	struct gen *gen;

@@ -791,6 +791,45 @@ static void clone_parent_later(uint16_t port, int wfd)
 		pause();
 }
 
+#define MANY 96 /* more than the table's threshold for a second reading thread */
+
+static int many_w = -1; /* 'W' writes a byte here: one copy of 'M' reads it */
+
+/* MANY idle copies of this binary that dropped the socket; the one that reads a byte from
+ * the pipe connects and says its pid. */
+static void many_copies(int fd, uint16_t port, int wfd)
+{
+	int p[2], closed[2], i;
+	char b;
+
+	if (pipe(p) < 0 || pipe(closed) < 0)
+		_exit(1);
+	for (i = 0; i < MANY; i++) {
+		if (fork() != 0)
+			continue;
+		close(fd);
+		close(p[1]);
+		close(closed[0]);
+		if (write(closed[1], "c", 1) != 1) /* until then the socket has one more owner */
+			_exit(1);
+		close(closed[1]);
+		if (read(p[0], &b, 1) == 1) {
+			if (connect_lo(port) < 0)
+				_exit(1);
+			reply(wfd, getpid());
+		}
+		for (;;)
+			pause();
+	}
+	close(p[0]);
+	close(closed[1]);
+	for (i = 0; i < MANY; i++)
+		if (read(closed[0], &b, 1) != 1)
+			_exit(1);
+	close(closed[0]);
+	many_w = p[1];
+}
+
 /* Holds one connection and changes on command; every command replies with a pid. */
 static void child_commanded(uint16_t port, int wfd)
 {
@@ -858,6 +897,30 @@ static void child_commanded(uint16_t port, int wfd)
 				}
 			}
 			reply(wfd, getpid());
+			break;
+		case 'M': /* many copies without the socket; 'W' has one of them connect */
+			many_copies(fd, port, wfd);
+			reply(wfd, getpid());
+			break;
+		case 'W':
+			if (write(many_w, "w", 1) != 1)
+				_exit(1);
+			break;
+		case 'Z': /* a child that exits and is not reaped (a zombie) */
+			p = last_fork = fork();
+			if (p == 0)
+				_exit(0);
+			{ /* exited (it held the socket until then), not reaped */
+				siginfo_t si;
+
+				if (waitid(P_PID, (id_t)p, &si, WEXITED | WNOWAIT) < 0)
+					_exit(1);
+			}
+			reply(wfd, p);
+			break;
+		case 'R': /* reaps it */
+			waitpid(last_fork, NULL, 0);
+			reply(wfd, last_fork);
 			break;
 		case 'F': /* a process sharing this fd table */
 			p = fork_with(CLONE_FILES);
@@ -946,7 +1009,7 @@ static void check_incremental(struct ident_cache *c, const char *test)
 
 	ident_cache_scan_stats(c, &st);
 	if (!st.incremental) {
-		printf("note %s: full scans on this system (no schedstat, kcmp or children)\n",
+		printf("note %s: full scans on this system (no pidfds, kcmp or children)\n",
 		       test);
 		return;
 	}
@@ -1104,6 +1167,76 @@ TEST(procident_incremental_burst_with_sharer)
 	CHECK_STR(e.msg, "ambiguous shared socket ownership");
 	check_incremental(c, "procident_incremental_burst_with_sharer");
 	close(fd2);
+	ctl_stop(&t);
+	ident_cache_free(c);
+}
+
+/* Among many idle processes (their clocks read by two threads), the one that woke and
+ * connected is found, and only what ran is re-read. */
+TEST(procident_incremental_many_idle)
+{
+	struct timespec settle = { 0, 100 * 1000 * 1000 };
+	struct ident_cache *c = ident_cache_new();
+	struct ident_scan_stats st;
+	struct err e = ERR_INIT;
+	struct ctl t;
+	pid_t w;
+	int fd2;
+
+	CHECK_INT(ctl_start(&t), 0);
+	CHECK_INT(ctl(&t, 'M'), t.k.pgid);
+	CHECK_INT(lookup_pid(c, t.k.fd, &e), t.k.pgid);
+	nanosleep(&settle, NULL); /* the copies reach their read() */
+	CHECK_INT(lookup_pid(c, t.k.fd, &e), t.k.pgid);
+	w = ctl(&t, 'W');
+	CHECK(w > 0 && w != t.k.pgid);
+	fd2 = accept4(t.k.lfd, NULL, NULL, SOCK_CLOEXEC);
+	CHECK(fd2 >= 0);
+	CHECK_INT(lookup_pid(c, fd2, &e), w);
+	CHECK_STR(e.msg, "");
+	ident_cache_scan_stats(c, &st);
+	if (st.incremental) {
+		CHECK(st.tracked >= MANY);
+		CHECK_INT(st.checked, st.tracked - st.added);
+		CHECK(st.rescanned < 8); /* the copy that connected, not the others */
+	}
+	check_incremental(c, "procident_incremental_many_idle");
+	close(fd2);
+	ctl_stop(&t);
+	ident_cache_free(c);
+}
+
+/* A zombie stays in the table without costing a re-read; once reaped it is dropped. */
+TEST(procident_incremental_zombie)
+{
+	struct ident_cache *c = ident_cache_new();
+	struct ident_scan_stats st;
+	struct err e = ERR_INIT;
+	struct ctl t;
+	size_t tracked;
+	pid_t z;
+
+	CHECK_INT(ctl_start(&t), 0);
+	CHECK_INT(lookup_pid(c, t.k.fd, &e), t.k.pgid);
+	z = ctl(&t, 'Z');
+	CHECK(z > 0);
+	CHECK_INT(lookup_pid(c, t.k.fd, &e), t.k.pgid); /* found as a child */
+	CHECK_INT(lookup_pid(c, t.k.fd, &e), t.k.pgid); /* found exited: re-read once */
+	ident_cache_scan_stats(c, &st);
+	tracked = st.tracked;
+	CHECK_INT(lookup_pid(c, t.k.fd, &e), t.k.pgid);
+	ident_cache_scan_stats(c, &st);
+	if (st.incremental) { /* this process (init here) ran, and perhaps the commanded one */
+		CHECK_INT(st.tracked, tracked);
+		CHECK(st.rescanned <= 2);
+		CHECK_INT(st.added + st.dropped, 0);
+	}
+	CHECK_INT(ctl(&t, 'R'), z);
+	CHECK_INT(lookup_pid(c, t.k.fd, &e), t.k.pgid);
+	ident_cache_scan_stats(c, &st);
+	if (st.incremental)
+		CHECK_INT(st.tracked, tracked - 1);
+	check_incremental(c, "procident_incremental_zombie");
 	ctl_stop(&t);
 	ident_cache_free(c);
 }

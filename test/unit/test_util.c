@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "unit.h"
+#include "../../lib/arena.h"
 #include "../../lib/buf.h"
 #include "../../lib/err.h"
 #include "../../lib/fsutil.h"
@@ -37,6 +38,27 @@ TEST(buf_shell_quote)
 	buf_add_shell_quoted(&b, "");
 	CHECK_STR(b.p, "plain/path-1.txt 'it'\\''s here' ''");
 	buf_release(&b);
+}
+
+TEST(arena_uses_the_callers_memory_first)
+{
+	_Alignas(16) char mem[512];
+	struct arena a = ARENA_INIT;
+	char *s = arena_strdup(&a, "in mem"), *big;
+
+	arena_release(&a);
+	arena_use(&a, mem, sizeof(mem));
+	s = arena_strdup(&a, "in mem");
+	CHECK(s >= mem && s < mem + sizeof(mem));
+	big = arena_alloc(&a, 1000); /* does not fit: malloc'd, freed by release */
+	CHECK(big < mem || big >= mem + sizeof(mem));
+	CHECK_INT(big[999], 0);
+	CHECK_STR(s, "in mem");
+	arena_release(&a); /* frees the malloc'd block only (ASan would catch a free of mem) */
+	arena_use(&a, mem, 8); /* too small: ignored */
+	s = arena_strdup(&a, "x");
+	CHECK(s < mem || s >= mem + sizeof(mem));
+	arena_release(&a);
 }
 
 TEST(parse_numbers_strictly)
