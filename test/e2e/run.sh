@@ -45,6 +45,7 @@ for f in "${files[@]}"; do
 	tests=$(bash -c "source '$here/lib.sh'; source '$f'; declare -F" | awk '{print $3}' | grep '^t_' || true)
 	for t in $tests; do
 		[ -z "$filter" ] || [[ "$base:$t" =~ $filter ]] || continue
+		started=$SECONDS
 		T=$(mktemp -d /tmp/os-e2e.XXXXXX)
 		chmod 755 "$T"
 		mkdir -p "$T/home" "$T/config" "$T/state" "$T/data" "$T/runtime"
@@ -61,7 +62,7 @@ for f in "${files[@]}"; do
 		)
 		r=$(cat "$T/.rc" 2>/dev/null || echo 1)
 		if [ "$r" = 0 ]; then
-			echo "ok $base:$t"
+			echo "ok $base:$t ($((SECONDS - started)) s)"
 			passed=$((passed + 1))
 		elif [ "$r" = 77 ]; then
 			echo "skip $base:$t ($(cat "$T/.skip" 2>/dev/null))"
@@ -76,9 +77,9 @@ for f in "${files[@]}"; do
 		# command line or by the environment it was started with (gateways, supervisors).
 		if [ -d "$T" ]; then
 			pkill -9 -f "$T/" 2>/dev/null || true
-			for e in /proc/[0-9]*/environ; do
-				grep -qzx "XDG_STATE_HOME=$T/state" "$e" 2>/dev/null &&
-					kill -9 "$(basename "$(dirname "$e")")" 2>/dev/null
+			# one grep over all environments (a grep per process cost seconds per test)
+			for e in $(grep -lzx "XDG_STATE_HOME=$T/state" /proc/[0-9]*/environ 2>/dev/null); do
+				kill -9 "$(basename "$(dirname "$e")")" 2>/dev/null
 			done
 			rm -rf "$T" 2>/dev/null || { sleep 0.5; rm -rf "$T"; } || true
 		fi
