@@ -54,7 +54,7 @@ struct ident_scan_stats {
 	bool sock_diag;	  /* the socket inode came from sock_diag, not the tcp tables */
 	bool incremental; /* answered from the process table; false: a full /proc scan */
 	size_t tracked;	  /* processes in the table after the lookup */
-	size_t checked;	  /* processes checked (one clock read each) */
+	size_t checked;	  /* schedstat reads */
 	size_t rescanned; /* processes whose fd table (and threads, children) were re-read */
 	size_t reread;	  /* children lists re-read without the fd table (ancestors) */
 	size_t added, dropped;
@@ -89,12 +89,10 @@ struct ident_writable {
  * attributed". A sandbox process (other than init) whose fd table cannot be read makes every
  * lookup fail: it could hold any socket, so no owner can be proven to be the only one.
  * The owners come from a table of the sandbox's processes kept in c (procident_procs.c): a
- * process none of whose threads has run since the last lookup (its CPU-time clock says so)
- * is not re-read. The table keeps one pidfd per process open; the first lookup raises
- * RLIMIT_NOFILE's soft limit to the hard one, and the table holds at most min(4096, that
- * limit / 4) processes (beyond: full scans, as ident_socket_owners). With 64 processes or
- * more, and more than one CPU, the cache starts a thread that shares the clock reads of each
- * lookup; it ends with ident_cache_free.
+ * process that has not run since the last lookup is not re-read. The table keeps one fd per
+ * process open (on /proc/<pid>/schedstat); the first lookup raises RLIMIT_NOFILE's soft
+ * limit to the hard one, and the table holds at most min(4096, that limit / 4) processes
+ * (beyond: full scans, as ident_socket_owners).
  */
 int ident_lookup(struct ident_cache *c, pid_t init_pid, int conn_fd, const struct ident_writable *w,
 		 struct ident *out, struct err *e);

@@ -29,7 +29,7 @@ struct ident_procs;
 struct ident_procs *ident_procs_new(void);
 void ident_procs_free(struct ident_procs *t);
 /* The owners of socket ino from the table, brought up to date first: 0 (s filled, the
- * caller finishes it), or 1 when the table cannot answer (no pidfds, kcmp or children
+ * caller finishes it), or 1 when the table cannot answer (no schedstat, kcmp or children
  * files, too many processes, init gone): the caller does a full scan. */
 int ident_procs_owners(struct ident_procs *t, uint64_t ino, struct ident_owners *s);
 void ident_procs_stats(const struct ident_procs *t, struct ident_scan_stats *st);

@@ -1,18 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The sandbox's processes, kept between lookups so that ident_lookup re-reads only what can
- * have changed (procident.h). Per process and lookup, one clock_gettime of its CPU-time
- * clock (the run time of all its threads, dead ones included; the scheduler brings a thread
- * that is on a CPU right now up to date first) tells whether any of its threads ran. Then
- * one poll of every process's pidfd tells which exited: a process that had not exited at
- * the poll still owned its pid when its clock was read, so a reused pid is never taken for
- * it; a reaped one is dropped (a reused pid becomes a new entry), a zombie kept. Only a
- * running thread changes its fd table or forks, except: processes sharing one fd table
- * (clone CLONE_FILES: found with kcmp and re-read every time), and children that appear
- * under a parent that did not run (CLONE_PARENT, orphans handed to init or a subreaper: the
- * ancestors of every process that ran, came or went have their children lists re-read).
- * When the table cannot answer, procident.c scans /proc. With 64 processes or more, a second
- * thread shares the clock reads (struct helper).
+ * have changed (procident.h). Each process has an fd open on /proc/<pid>/schedstat: one
+ * pread per process and lookup tells whether it ran, and ESRCH that it is gone (the fd is
+ * tied to that process, so a reused pid is a new entry). Only a running thread changes its
+ * fd table or forks, except: processes sharing one fd table (clone CLONE_FILES: found with
+ * kcmp and re-read every time), children that appear under a parent that did not run
+ * (CLONE_PARENT, orphans handed to init or a subreaper: the ancestors of every process that
+ * ran, came or went have their children lists re-read), and threads (a multi-threaded
+ * process is re-read every time). When the table cannot answer, procident.c scans /proc.
  */
 #include "procident_int.h"
 #include "util.h"
@@ -21,74 +17,47 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/kcmp.h>
-#include <poll.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <time.h>
 #include <unistd.h>
 
 #define PROCS_MAX 4096 /* processes tracked (one fd each) */
 #define COOLDOWN  64   /* lookups answered by full scans after the table overflowed */
+#define STAT_MAX  128  /* a schedstat line: three decimal numbers */
 #define DENTS_BUF 8192
-#define PAR_MIN	  64 /* processes from which a second thread shares the clock reads */
 
 enum proc_marks {
-	M_DEAD = 1 << 0,      /* reaped */
-	M_RESCAN = 1 << 1,    /* ran, shared or new: read it all again */
+	M_DEAD = 1 << 0,      /* schedstat says ESRCH */
+	M_RESCAN = 1 << 1,    /* ran, multi-threaded, shared or new: read it all again */
 	M_QUEUED = 1 << 2,    /* waiting for its children list to be read */
 	M_UP = 1 << 3,	      /* an ancestor of a process that went away */
 	M_NEW = 1 << 4,	      /* added by this lookup */
-	M_CONFIRMED = 1 << 5, /* (new) listed as a child again after its pidfd was opened */
+	M_CONFIRMED = 1 << 5, /* (new) listed as a child again after its schedstat was read */
 	M_EXE = 1 << 6,	      /* its exe changed */
 	M_FRESH = 1 << 7,     /* fd table read by this lookup */
 	M_KCMP = 1 << 8,      /* compared with kcmp by this lookup */
-	M_NOCLOCK = 1 << 9,   /* its clock could not be read: it must have exited */
 };
 
 struct proc {
 	pid_t pid;
 	pid_t parent; /* the entry whose children list has it; 0: lost */
-	int pidfd;    /* tied to this process */
-	int64_t ran;  /* its run time at the last check, ns */
+	int sfd;      /* /proc/<pid>/schedstat */
 	unsigned marks, born; /* born: the children read that added it */
-	bool zombie;	      /* exited, not reaped: never runs again, holds no fds */
+	bool single;	      /* one thread at its last scan */
 	bool hidden;	      /* fd table unreadable at its last scan */
 	bool shared;	      /* fd table shared with another process */
+	char stat[STAT_MAX];
+	size_t stat_len;
 	dev_t exe_dev; /* exe_dev, exe_ino: 0 when there is no exe (zombie) */
 	ino_t exe_ino;
 	pid_t *tids; /* threads at its last scan */
 	size_t n_tids, cap_tids;
 	uint64_t *socks; /* socket inodes in its fd table at its last scan */
 	size_t n_socks, cap_socks;
-};
-
-/* The thread that shares check_all's reads (one clock read per process, ~1.5 us each: 200
- * processes take 0.3 ms alone). Both threads claim indexes from one counter, then the item's
- * slot (FREE -> MAIN or HELPER). The helper only reads clocks (of the round's pids, copied
- * into pid[]) into res[] and publishes them (HELPER -> DONE); the lookup's thread applies
- * them. It never waits for the helper: when the counter is used up, an item the helper
- * claimed and has not published (it may have been preempted on a busy machine) is taken
- * back (-> STOLEN) and read again; the helper's late result then finds its slot taken and
- * is dropped. A helper that wakes after a round finds its counter used up or its slots
- * taken, and reads only pid[] (a fixed array), never the table. */
-enum { S_FREE, S_MAIN, S_HELPER, S_DONE, S_STOLEN };
-
-struct helper {
-	bool started, unavailable, quit;
-	unsigned round, seen; /* under lock */
-	pthread_t thread;
-	pthread_mutex_t lock;
-	pthread_cond_t work;
-	atomic_size_t next, n; /* the next index to claim; the round's count (0: closed) */
-	atomic_int pid[PROCS_MAX]; /* the round's processes; 0: a zombie, not read */
-	atomic_llong res[PROCS_MAX]; /* the helper's reads */
-	atomic_uchar slot[PROCS_MAX];
 };
 
 struct ident_procs {
@@ -103,26 +72,19 @@ struct ident_procs {
 	char *buf; /* a children file */
 	size_t buf_cap;
 	struct ident_scan_stats st;
-	struct helper h;
-	struct pollfd *pfds; /* check_all's poll of every pidfd */
-	size_t pfds_cap;
 };
 
 /* ---- the table ----------------------------------------------------------------------- */
 
 struct ident_procs *ident_procs_new(void)
 {
-	struct ident_procs *t = xcalloc(1, sizeof(struct ident_procs));
-
-	t->h.lock = (pthread_mutex_t)PTHREAD_MUTEX_INITIALIZER;
-	t->h.work = (pthread_cond_t)PTHREAD_COND_INITIALIZER;
-	return t;
+	return xcalloc(1, sizeof(struct ident_procs));
 }
 
 static void proc_free(struct proc *p)
 {
-	if (p->pidfd >= 0)
-		close(p->pidfd);
+	if (p->sfd >= 0)
+		close(p->sfd);
 	free(p->tids);
 	free(p->socks);
 	free(p);
@@ -137,20 +99,14 @@ static void procs_clear(struct ident_procs *t)
 	t->n = 0;
 }
 
-static void helper_stop(struct helper *h);
-
 void ident_procs_free(struct ident_procs *t)
 {
 	if (!t)
 		return;
-	helper_stop(&t->h);
-	pthread_cond_destroy(&t->h.work);
-	pthread_mutex_destroy(&t->h.lock);
 	procs_clear(t);
 	free(t->v);
 	free(t->q);
 	free(t->buf);
-	free(t->pfds);
 	free(t);
 }
 
@@ -238,33 +194,39 @@ static void enqueue_ancestors(struct ident_procs *t, const struct proc *p)
 
 /* ---- reading one process ------------------------------------------------------------- */
 
-/* The run time of all of pid's threads, dead ones included (ns), or -1 (errno: EINVAL when
- * pid is no process). clock_getcpuclockid's clock, without the call it makes to check it. */
-static int64_t run_time(pid_t pid)
+/* A schedstat read: its length, or -1 (errno; ESRCH: the process is gone). */
+static ssize_t read_stat(int fd, char *dst)
 {
-	clockid_t clk = (clockid_t)((~(unsigned)pid << 3) | 2); /* CPUCLOCK_SCHED of pid */
-	struct timespec ts;
+	ssize_t r;
 
-	if (syscall(SYS_clock_gettime, clk, &ts) < 0)
+	do
+		r = pread(fd, dst, STAT_MAX - 1, 0);
+	while (r < 0 && errno == EINTR);
+	if (r == 0) {
+		errno = EIO;
 		return -1;
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+	}
+	return r;
 }
 
-/* A new entry with its pidfd and run time, or NULL (errno; ESRCH: gone). */
+/* A new entry with its schedstat read, or NULL (errno; ENOENT or ESRCH: gone). */
 static struct proc *proc_new(pid_t pid)
 {
 	struct proc *p = xcalloc(1, sizeof(*p));
+	char path[64];
+	ssize_t r;
 	int saved;
 
 	p->pid = pid;
-	p->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	if (p->pidfd < 0)
+	p->single = true;
+	snprintf(path, sizeof(path), "/proc/%d/schedstat", (int)pid);
+	p->sfd = open_cloexec(path, O_RDONLY);
+	if (p->sfd < 0)
 		goto fail;
-	p->ran = run_time(pid);
-	if (p->ran < 0) {
-		errno = errno == EINVAL ? ESRCH : errno;
+	r = read_stat(p->sfd, p->stat);
+	if (r < 0)
 		goto fail;
-	}
+	p->stat_len = (size_t)r;
 	push_pid(&p->tids, &p->n_tids, &p->cap_tids, pid);
 	return p;
 fail:
@@ -317,15 +279,16 @@ static void add_tid(struct proc *p, int dfd, const char *name)
 static void scan_tasks(struct proc *p)
 {
 	char path[64];
-	int dfd;
+	int dfd, r = -1;
 
 	p->n_tids = 0;
 	snprintf(path, sizeof(path), "/proc/%d/task", (int)p->pid);
 	dfd = open_cloexec(path, O_RDONLY | O_DIRECTORY);
 	if (dfd >= 0) {
-		each_name(dfd, add_tid, p); /* a failed listing finds nothing, as readdir's NULL */
+		r = each_name(dfd, add_tid, p);
 		close(dfd);
 	}
+	p->single = r == 0 && p->n_tids == 1 && p->tids[0] == p->pid;
 	if (p->n_tids == 0) /* gone, or unlisted: its main thread's children at least */
 		push_pid(&p->tids, &p->n_tids, &p->cap_tids, p->pid);
 }
@@ -427,7 +390,7 @@ static int child_seen(struct ident_procs *t, struct proc *p, pid_t c, unsigned s
 	k = proc_new(c);
 	if (!k && errno != ENOENT && errno != ESRCH)
 		return 1;
-	/* Read p (and its ancestors) again once k's pidfd is open: what k did before it
+	/* Read p (and its ancestors) again once k's schedstat is known: what k did before it
 	 * (a CLONE_PARENT sibling, orphans of its own short-lived children) shows there. A k
 	 * gone already may have left orphans the same way. */
 	enqueue(t, p);
@@ -470,204 +433,33 @@ static int read_children(struct ident_procs *t, struct proc *p)
 
 /* ---- one lookup ---------------------------------------------------------------------- */
 
-/* p's marks from now, its run time read (-1: none). */
-static void judge(struct proc *p, int64_t now)
-{
-	p->marks = 0;
-	if (now < 0)
-		p->marks = M_NOCLOCK;
-	else if (now != p->ran)
-		p->marks = M_RESCAN;
-	p->ran = now < 0 ? p->ran : now;
-	if (p->shared)
-		p->marks |= M_RESCAN;
-}
-
-/* Whether p ran since the last check (a zombie never runs again). */
-static void check_one(struct proc *p)
-{
-	p->marks = 0;
-	if (!p->zombie)
-		judge(p, run_time(p->pid));
-}
-
-/* The helper's share of the open round: reads clocks until the counter is used up. */
-static void help(struct helper *h)
-{
-	for (;;) {
-		size_t i = atomic_fetch_add(&h->next, 1);
-		unsigned char s = S_FREE;
-		pid_t pid;
-
-		if (i >= atomic_load(&h->n))
-			return;
-		if (!atomic_compare_exchange_strong(&h->slot[i], &s, S_HELPER))
-			continue;
-		pid = atomic_load_explicit(&h->pid[i], memory_order_relaxed);
-		atomic_store_explicit(&h->res[i], pid ? run_time(pid) : 0, memory_order_relaxed);
-		s = S_HELPER;
-		atomic_compare_exchange_strong(&h->slot[i], &s, S_DONE); /* fails: taken back */
-	}
-}
-
-static void *helper_main(void *arg)
-{
-	struct helper *h = arg;
-
-	pthread_mutex_lock(&h->lock);
-	for (;;) {
-		while (h->round == h->seen && !h->quit)
-			pthread_cond_wait(&h->work, &h->lock);
-		if (h->quit)
-			break;
-		h->seen = h->round;
-		pthread_mutex_unlock(&h->lock);
-		help(h);
-		pthread_mutex_lock(&h->lock);
-	}
-	pthread_mutex_unlock(&h->lock);
-	return NULL;
-}
-
-/* Started once, where a second CPU can run it; false: the lookup's thread reads alone. */
-static bool helper_ready(struct helper *h)
-{
-	pthread_attr_t attr;
-	bool ok;
-
-	if (h->started || h->unavailable)
-		return h->started;
-	h->unavailable = true;
-	if (sysconf(_SC_NPROCESSORS_ONLN) < 2 || pthread_attr_init(&attr) != 0)
-		return false;
-	ok = pthread_attr_setstacksize(&attr, 64 * 1024) == 0 &&
-	     pthread_create(&h->thread, &attr, helper_main, h) == 0;
-	pthread_attr_destroy(&attr);
-	h->started = ok;
-	h->unavailable = !ok;
-	return ok;
-}
-
-static void helper_stop(struct helper *h)
-{
-	if (!h->started)
-		return;
-	pthread_mutex_lock(&h->lock);
-	h->quit = true;
-	pthread_cond_signal(&h->work);
-	pthread_mutex_unlock(&h->lock);
-	pthread_join(h->thread, NULL);
-	h->started = false;
-}
-
-/* Exited (pidfd readable), after the clocks were read: reaped ones get M_DEAD, new zombies
- * M_RESCAN (their exit handed their children over). A process that had not exited owned its
- * pid when its clock was read; 1 when one of those has no clock (cannot tell). */
-static int find_exits(struct ident_procs *t)
-{
-	size_t i;
-	int r;
-
-	if (t->n > t->pfds_cap) {
-		t->pfds_cap = t->n * 2;
-		t->pfds = xreallocarray(t->pfds, t->pfds_cap, sizeof(*t->pfds));
-	}
-	for (i = 0; i < t->n; i++)
-		t->pfds[i] = (struct pollfd){ t->v[i]->pidfd, POLLIN, 0 };
-	do
-		r = poll(t->pfds, t->n, 0);
-	while (r < 0 && errno == EINTR);
-	if (r < 0)
-		return 1;
-	for (i = 0; i < t->n; i++) {
-		struct proc *p = t->v[i];
-		short ev = t->pfds[i].revents;
-
-		if (ev & POLLNVAL) /* not our pidfd any more: cannot tell */
-			return 1;
-		if (!(ev & (POLLIN | POLLHUP | POLLERR))) {
-			if (p->marks & M_NOCLOCK)
-				return 1;
-			continue;
-		}
-		/* POLLHUP: reaped (Linux 6.9); before, a signal 0 says ESRCH once it is */
-		if ((ev & (POLLHUP | POLLERR)) ||
-		    (syscall(SYS_pidfd_send_signal, p->pidfd, 0, NULL, 0) < 0 && errno == ESRCH))
-			p->marks = M_DEAD;
-		else if (!p->zombie)
-			p->marks = M_RESCAN;
-		p->zombie = true;
-	}
-	return 0;
-}
-
-/* Opens a round for the helper over the table's processes. */
-static void round_open(struct ident_procs *t)
-{
-	struct helper *h = &t->h;
-	size_t i;
-
-	atomic_store(&h->n, 0);
-	for (i = 0; i < t->n; i++) {
-		atomic_store_explicit(&h->pid[i], t->v[i]->zombie ? 0 : t->v[i]->pid,
-				      memory_order_relaxed);
-		atomic_store(&h->slot[i], S_FREE); /* publishes pid[i] to a CAS that sees it */
-	}
-	atomic_store(&h->next, 0);
-	atomic_store(&h->n, t->n);
-	pthread_mutex_lock(&h->lock);
-	h->round++;
-	pthread_cond_signal(&h->work);
-	pthread_mutex_unlock(&h->lock);
-}
-
-/* The lookup's share, then every item the helper did not publish, read again. */
-static void round_close(struct ident_procs *t)
-{
-	struct helper *h = &t->h;
-	size_t i;
-
-	for (;;) {
-		unsigned char s = S_FREE;
-
-		i = atomic_fetch_add(&h->next, 1);
-		if (i >= t->n)
-			break;
-		if (atomic_compare_exchange_strong(&h->slot[i], &s, S_MAIN))
-			check_one(t->v[i]);
-	}
-	for (i = 0; i < t->n; i++) {
-		unsigned char s = atomic_load(&h->slot[i]);
-
-		while (s == S_FREE || s == S_HELPER) {
-			if (atomic_compare_exchange_weak(&h->slot[i], &s, S_STOLEN)) {
-				check_one(t->v[i]);
-				s = S_STOLEN;
-			}
-		}
-		if (s == S_DONE && !t->v[i]->zombie)
-			judge(t->v[i], atomic_load_explicit(&h->res[i], memory_order_relaxed));
-		else if (s == S_DONE)
-			t->v[i]->marks = 0;
-	}
-	atomic_store(&h->n, 0);
-}
-
-/* Which processes ran or went away: check_one for each (shared with the helper when there
- * are many), then find_exits. 1 when the answer is not sure. */
+/* Which processes ran (schedstat changed) or went away; 1 when a read fails otherwise. */
 static int check_all(struct ident_procs *t)
 {
 	size_t i;
 
-	if (t->n >= PAR_MIN && helper_ready(&t->h)) {
-		round_open(t);
-		round_close(t);
-	} else {
-		for (i = 0; i < t->n; i++)
-			check_one(t->v[i]);
+	for (i = 0; i < t->n; i++) {
+		struct proc *p = t->v[i];
+		char now[STAT_MAX];
+		ssize_t r = read_stat(p->sfd, now);
+
+		p->marks = 0;
+		t->st.checked++;
+		if (r < 0 && errno == ESRCH) {
+			p->marks = M_DEAD;
+			continue;
+		}
+		if (r < 0)
+			return 1;
+		if ((size_t)r != p->stat_len || memcmp(now, p->stat, (size_t)r)) {
+			memcpy(p->stat, now, (size_t)r);
+			p->stat_len = (size_t)r;
+			p->marks |= M_RESCAN;
+		}
+		if (!p->single || p->shared)
+			p->marks |= M_RESCAN;
 	}
-	t->st.checked += t->n;
-	return find_exits(t);
+	return 0;
 }
 
 /* Drops the processes that went away; their children (if alive) are found again under
@@ -882,7 +674,7 @@ static void find_shared(struct ident_procs *t)
 
 /* Drops what is no longer init's descendant: lost children (an orphan that went to a
  * reaper outside the table), their descendants, and new entries not confirmed by their
- * parent (a pid reused between the children read and the pidfd open). */
+ * parent (a pid reused between the children read and the schedstat open). */
 static void sweep(struct ident_procs *t)
 {
 	bool again = true;
@@ -936,18 +728,21 @@ static int update(struct ident_procs *t)
 	return 0;
 }
 
-/* Once per init: the kernel has pidfds, process clocks, kcmp and children files; fds
- * allowed. */
+/* Once per init: the kernel accounts run time, has kcmp and children files; fds allowed. */
 static int probe(struct ident_procs *t)
 {
-	int fd = (int)syscall(SYS_pidfd_open, getpid(), 0);
+	char path[96], buf[STAT_MAX];
 	struct rlimit rl;
-	char path[96];
+	ssize_t r = -1;
+	int fd;
 
-	if (fd < 0)
-		return -1;
-	close(fd);
-	if (run_time(getpid()) <= 0)
+	fd = open("/proc/self/schedstat", O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		r = read_stat(fd, buf);
+		close(fd);
+	}
+	/* "0 0 0": schedstat without accounting (old kernels without sched_info) */
+	if (r <= 0 || buf[0] == '0')
 		return -1;
 	if (syscall(SYS_kcmp, getpid(), getpid(), KCMP_FILES, 0, 0) != 0)
 		return -1;

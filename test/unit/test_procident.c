@@ -1009,7 +1009,7 @@ static void check_incremental(struct ident_cache *c, const char *test)
 
 	ident_cache_scan_stats(c, &st);
 	if (!st.incremental) {
-		printf("note %s: full scans on this system (no pidfds, kcmp or children)\n",
+		printf("note %s: full scans on this system (no schedstat, kcmp or children)\n",
 		       test);
 		return;
 	}
@@ -1171,7 +1171,7 @@ TEST(procident_incremental_burst_with_sharer)
 	ident_cache_free(c);
 }
 
-/* Among many idle processes (their clocks read by two threads), the one that woke and
+/* Among many idle processes (their schedstat read each lookup), the one that woke and
  * connected is found, and only what ran is re-read. */
 TEST(procident_incremental_many_idle)
 {
