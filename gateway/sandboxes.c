@@ -499,7 +499,7 @@ static int pick_host_uid(struct gw *gw, int64_t *uid, struct err *e)
 		db_err(gw, e, "cannot read the sandboxes' uids");
 		goto out;
 	}
-	*uid = rootdir_pick_uid(used, n, gw->cfg->name);
+	*uid = rootdir_pick_uid(used, n, gw->paths.root); /* two gateways of one name differ */
 	if (*uid == 0) {
 		err_set(e, ERR_LIMIT, 0, "no free host uid for another sandbox");
 		err_hint(e, "delete sandboxes that are no longer needed");
@@ -1105,6 +1105,8 @@ static void wait_gone(const struct sandbox *sb, int ms)
 int sandboxes_stop(struct gw *gw, const char *name, bool force, struct sandbox *out,
 		   struct err *e)
 {
+	bool killed;
+
 	if (sandboxes_get(gw, name, out, e) < 0) /* a Stopping one whose supervisor is gone: Stopped */
 		return -1;
 	if (!strcmp(out->phase, "Stopped"))
@@ -1121,11 +1123,12 @@ int sandboxes_stop(struct gw *gw, const char *name, bool force, struct sandbox *
 		return err_set(e, ERR_CONFLICT, 0, "sandbox '%s' is %s: only a running sandbox stops",
 			       name, out->phase);
 	}
-	if (force && supervisor_alive(out))
+	killed = force && supervisor_alive(out);
+	if (killed)
 		stop_supervisor(out);
 	if (supervisor_alive(out))
 		return 1;
-	return mark_stopped(gw, out, force ? "its main process did not stop in time" : "", e);
+	return mark_stopped(gw, out, killed ? "its main process did not stop in time" : "", e);
 }
 
 /* A stopped (or exited) sandbox runs its main command again, with its /sandbox kept. */

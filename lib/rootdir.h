@@ -66,8 +66,9 @@ int rootdir_find_command(int root_fd, const char *argv0, const char *path_env, c
 uid_t rootdir_host_uid(int64_t allocated, const char *sandbox_id);
 gid_t rootdir_host_gid(int64_t allocated, const char *sandbox_id);
 /* The uid for a new sandbox: the first one of the range that is not in used[] (n entries,
- * any order), searched from a point that depends on the gateway's name so that two
- * gateways of one host usually draw from different parts. 0 when every uid is used. */
+ * any order), searched from a point that depends on `gateway` (its state directory) so
+ * that two gateways of one host usually draw from different parts. 0 when every uid is
+ * used. */
 uid_t rootdir_pick_uid(const uid_t *used, size_t n, const char *gateway);
 
 #endif

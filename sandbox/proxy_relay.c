@@ -19,10 +19,10 @@
 
 #include "lib/log.h"
 
-/* Each direction's pipe: 1 MiB (fs.pipe-max-size's default) moves a bulk download with
- * a third less proxy CPU than 256 KiB (fewer, larger splices). Pages are only held while
- * data waits in it, as in the sockets' own buffers. */
-#define SPLICE_CHUNK (1024 * 1024)
+/* Each direction's pipe. 1 MiB moved a bulk download with a third less proxy CPU, but the
+ * proxy is not in the sandbox's cgroup: a sandbox holding many connections it never reads
+ * would pin that much memory per direction outside its limit, so 256 KiB it stays. */
+#define SPLICE_CHUNK (256 * 1024)
 
 struct dir {
 	int src, dst, pipe[2];
