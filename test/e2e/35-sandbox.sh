@@ -206,7 +206,7 @@ t_rootless_sandbox_as_an_ordinary_user() {
 	run runuser -u ostest -- env -i HOME="$T/uhome" PATH=/usr/bin:/bin OPENSHELL_GATEWAY_PORT="$port" \
 		"$T/openshell" sandbox create --no-keep -- /bin/sh -c \
 		'id -u; echo hi > /sandbox/x && cat /sandbox/x; cat /etc/shadow 2>&1; python3 -c "import socket; socket.socket(17, 3, 0)" 2>&1 | tail -1'
-	runuser -u ostest -- env HOME="$T/uhome" "$T/openshell" gateway stop >/dev/null 2>&1
+	runuser -u ostest -- env -i HOME="$T/uhome" PATH=/usr/bin:/bin "$T/openshell" gateway stop >/dev/null 2>&1
 	expect_rc 0
 	expect_out_line "1000"
 	expect_out_line "hi"

@@ -256,14 +256,13 @@ t_from_dir_as_an_ordinary_user() {
 	port=$(free_port)
 	run runuser -u ostest -- env -i HOME="$T/uhome" PATH=/usr/bin:/bin OPENSHELL_GATEWAY_PORT="$port" \
 		"$T/openshell" sandbox create --no-keep --from "$T/uroot" -- /bin/sh -c 'cat /etc/marker; id -u'
-	runuser -u ostest -- env HOME="$T/uhome" "$T/openshell" gateway stop >/dev/null 2>&1
 	expect_rc 0
 	expect_out_line "marker-in-dir"
 	expect_out_line "1000"
 	chown -R 0 "$T/uroot" # root's directory is trusted by an ordinary user's gateway too
 	run runuser -u ostest -- env -i HOME="$T/uhome" PATH=/usr/bin:/bin OPENSHELL_GATEWAY_PORT="$port" \
 		"$T/openshell" sandbox create --no-keep --from "$T/uroot" -- /bin/sh -c 'cat /etc/marker'
-	runuser -u ostest -- env HOME="$T/uhome" "$T/openshell" gateway stop >/dev/null 2>&1
+	runuser -u ostest -- env -i HOME="$T/uhome" PATH=/usr/bin:/bin "$T/openshell" gateway stop >/dev/null 2>&1
 	expect_rc 0
 	expect_out_line "marker-in-dir"
 }

@@ -77,8 +77,10 @@ for f in "${files[@]}"; do
 		# command line or by the environment it was started with (gateways, supervisors).
 		if [ -d "$T" ]; then
 			pkill -9 -f "$T/" 2>/dev/null || true
-			# one grep over all environments (a grep per process cost seconds per test)
-			for e in $(grep -lzx "XDG_STATE_HOME=$T/state" /proc/[0-9]*/environ 2>/dev/null); do
+			# one grep over all environments (a grep per process cost seconds per test), and
+			# processes running a binary the test placed in $T (started with env -i)
+			for e in $(grep -lzx "XDG_STATE_HOME=$T/state" /proc/[0-9]*/environ 2>/dev/null) \
+				$(find /proc/[0-9]*/exe -maxdepth 0 -lname "$T/*" 2>/dev/null); do
 				kill -9 "$(basename "$(dirname "$e")")" 2>/dev/null
 			done
 			rm -rf "$T" 2>/dev/null || { sleep 0.5; rm -rf "$T"; } || true
