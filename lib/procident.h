@@ -49,6 +49,17 @@ int ident_cache_check(struct ident_cache *c, const char *path, int fd, char hex[
  */
 void ident_cache_set_sock_diag(struct ident_cache *c, int fd);
 
+/*
+ * For a sandbox whose every process runs under a seccomp filter that denies clone with
+ * CLONE_PARENT and prctl(PR_SET_CHILD_SUBREAPER) (sandbox/jail_seccomp.c): a process then
+ * appears under a parent that did not run only as an orphan, and orphans all go to init. A
+ * lookup then re-reads init's children list instead of those of all the ancestors of every
+ * process that ran (the parent of the caller may have thousands of children). Off by
+ * default; never on elsewhere: a CLONE_PARENT sibling, or an orphan handed to a subreaper,
+ * that holds the socket would go unseen.
+ */
+void ident_cache_set_init_reaps_all(struct ident_cache *c, bool on);
+
 /* What the last ident_lookup did to find the socket's owners, for tests and diagnostics. */
 struct ident_scan_stats {
 	bool sock_diag;	  /* the socket inode came from sock_diag, not the tcp tables */

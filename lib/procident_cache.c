@@ -75,6 +75,11 @@ void ident_cache_scan_stats(const struct ident_cache *c, struct ident_scan_stats
 	st->sock_diag = c->diag_used;
 }
 
+void ident_cache_set_init_reaps_all(struct ident_cache *c, bool on)
+{
+	ident_procs_set_init_reaps_all(c->procs, on);
+}
+
 void ident_cache_set_sock_diag(struct ident_cache *c, int fd)
 {
 	c->diag_fd = fd;

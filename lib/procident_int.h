@@ -33,6 +33,8 @@ void ident_procs_free(struct ident_procs *t);
  * files, too many processes, init gone): the caller does a full scan. */
 int ident_procs_owners(struct ident_procs *t, uint64_t ino, struct ident_owners *s);
 void ident_procs_stats(const struct ident_procs *t, struct ident_scan_stats *st);
+/* See ident_cache_set_init_reaps_all. */
+void ident_procs_set_init_reaps_all(struct ident_procs *t, bool on);
 
 struct ident_procs *ident_cache_procs(struct ident_cache *c);
 /* True (hex filled) when path is pinned with st's fingerprint: ident_cache_check would

@@ -5,10 +5,13 @@
  * pread per process and lookup tells whether it ran, and ESRCH that it is gone (the fd is
  * tied to that process, so a reused pid is a new entry). Only a running thread changes its
  * fd table or forks, except: processes sharing one fd table (clone CLONE_FILES: found with
- * kcmp and re-read every time), children that appear under a parent that did not run
- * (CLONE_PARENT, orphans handed to init or a subreaper: the ancestors of every process that
- * ran, came or went have their children lists re-read), and threads (a multi-threaded
- * process is re-read every time). When the table cannot answer, procident.c scans /proc.
+ * kcmp and re-read every time), children that appear under a parent that did not run, and
+ * threads (a multi-threaded process is re-read every time). Such a child is a CLONE_PARENT
+ * sibling (under the parent of the process that cloned it) or an orphan (under the nearest
+ * subreaper among its ancestors, or init): the children lists of the ancestors of every
+ * process that ran, came or went are re-read. In a sandbox whose seccomp filter denies
+ * CLONE_PARENT and subreapers (init_reaps_all), init's list is the only one. When the table
+ * cannot answer, procident.c scans /proc.
  */
 #include "procident_int.h"
 #include "util.h"
@@ -65,6 +68,7 @@ struct ident_procs {
 	int avail; /* 0: not probed yet, 1: usable, -1: not on this system */
 	size_t max;
 	unsigned cooldown, reads;
+	bool init_reaps_all; /* no CLONE_PARENT, no subreapers: orphans all go to init */
 	struct proc **v; /* by pid, ascending */
 	size_t n, cap;
 	struct proc **q; /* children lists to read */
@@ -108,6 +112,11 @@ void ident_procs_free(struct ident_procs *t)
 	free(t->q);
 	free(t->buf);
 	free(t);
+}
+
+void ident_procs_set_init_reaps_all(struct ident_procs *t, bool on)
+{
+	t->init_reaps_all = on;
 }
 
 void ident_procs_stats(const struct ident_procs *t, struct ident_scan_stats *st)
@@ -180,12 +189,21 @@ static void enqueue(struct ident_procs *t, struct proc *p)
 	t->q[t->qlen++] = p;
 }
 
-/* Queues the children lists of p's ancestors, up to init. */
-static void enqueue_ancestors(struct ident_procs *t, const struct proc *p)
+/* Queues the children lists where a process can appear, without its parent running, after
+ * p ran, came or went: p's ancestors' (CLONE_PARENT siblings under p's parent, orphans under
+ * a subreaper or init), or init's alone when it reaps all. */
+static void enqueue_reapers(struct ident_procs *t, const struct proc *p)
 {
-	struct proc *a = p->pid == t->init_pid ? NULL : procs_find(t, p->parent);
+	struct proc *a;
 	size_t guard = t->n;
 
+	if (t->init_reaps_all) {
+		a = procs_find(t, t->init_pid);
+		if (a)
+			enqueue(t, a);
+		return;
+	}
+	a = p->pid == t->init_pid ? NULL : procs_find(t, p->parent);
 	for (; a && guard > 0; guard--) {
 		enqueue(t, a);
 		a = a->pid == t->init_pid ? NULL : procs_find(t, a->parent);
@@ -390,11 +408,11 @@ static int child_seen(struct ident_procs *t, struct proc *p, pid_t c, unsigned s
 	k = proc_new(c);
 	if (!k && errno != ENOENT && errno != ESRCH)
 		return 1;
-	/* Read p (and its ancestors) again once k's schedstat is known: what k did before it
-	 * (a CLONE_PARENT sibling, orphans of its own short-lived children) shows there. A k
-	 * gone already may have left orphans the same way. */
+	/* Read p and the reapers again once k's schedstat is known: p's list confirms k (sweep),
+	 * and what k did before (a CLONE_PARENT sibling, orphans of its own short-lived
+	 * children) shows there. A k gone already may have left orphans the same way. */
 	enqueue(t, p);
-	enqueue_ancestors(t, p);
+	enqueue_reapers(t, p);
 	if (!k)
 		return 0;
 	k->parent = p->pid;
@@ -463,7 +481,8 @@ static int check_all(struct ident_procs *t)
 }
 
 /* Drops the processes that went away; their children (if alive) are found again under
- * their new parent, so their ancestors' children lists are queued. 1 when init is gone. */
+ * their new parent, so the reapers' children lists are queued (enqueue_reapers). 1 when
+ * init is gone. */
 static int drop_dead(struct ident_procs *t)
 {
 	size_t i, guard;
@@ -475,6 +494,12 @@ static int drop_dead(struct ident_procs *t)
 			continue;
 		if (a->pid == t->init_pid)
 			return 1;
+		if (t->init_reaps_all) {
+			a = procs_find(t, t->init_pid);
+			if (a)
+				a->marks |= M_UP;
+			continue;
+		}
 		for (guard = t->n; guard > 0 && a->pid != t->init_pid; guard--) {
 			a = procs_find(t, a->parent);
 			if (!a)
@@ -719,7 +744,7 @@ static int update(struct ident_procs *t)
 		if (p->marks & (M_RESCAN | M_UP))
 			enqueue(t, p);
 		if (p->marks & M_RESCAN)
-			enqueue_ancestors(t, p);
+			enqueue_reapers(t, p);
 	}
 	if (drain(t) > 0)
 		return 1;

@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <linux/seccomp.h>
 #include <sched.h>
+#include <sys/prctl.h>
 #include <seccomp.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -75,6 +76,13 @@ static int flag_rules(scmp_filter_ctx ctx)
 				  SCMP_A1(SCMP_CMP_MASKED_EQ, LOW32, TIOCSTI));
 	r = r ?: seccomp_rule_add(ctx, DENY, SCMP_SYS(ioctl), 1,
 				  SCMP_A1(SCMP_CMP_MASKED_EQ, LOW32, TIOCLINUX));
+	/* A process appears under a parent that did not run only as an orphan, and orphans all
+	 * go to init: the proxy's caller identification relies on it to re-read init's children
+	 * list rather than every ancestor's (ident_cache_set_init_reaps_all). */
+	r = r ?: seccomp_rule_add(ctx, DENY, SCMP_SYS(clone), 1,
+				  SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_PARENT, CLONE_PARENT));
+	r = r ?: seccomp_rule_add(ctx, DENY, SCMP_SYS(prctl), 1,
+				  SCMP_A0(SCMP_CMP_MASKED_EQ, LOW32, PR_SET_CHILD_SUBREAPER));
 	/* personality: only the default domain (0) may be (re)set */
 	r = r ?: seccomp_rule_add(ctx, DENY, SCMP_SYS(personality), 1, SCMP_A0(SCMP_CMP_NE, 0));
 	return r;

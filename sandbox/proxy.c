@@ -35,9 +35,17 @@
 static pthread_mutex_t ident_lock = PTHREAD_MUTEX_INITIALIZER; /* the TOFU cache */
 static pthread_mutex_t conn_lock = PTHREAD_MUTEX_INITIALIZER;
 static int live_conns; /* under conn_lock */
-static pthread_cond_t conn_ready = PTHREAD_COND_INITIALIZER;
-static struct conn *pending; /* under conn_lock: handed over, not yet taken */
-static size_t n_pending, idle_threads; /* under conn_lock */
+/* A thread waiting for its next connection. The one that became idle last is woken first:
+ * it last ran where the previous decision ran, and the kernel's data about the sandbox's
+ * processes that a decision reads (one schedstat per process) is still in that CPU's cache.
+ * Waking the threads in turn moved decisions between CPUs: 1.5x as long. */
+struct idler {
+	struct idler *next;
+	pthread_cond_t wake;
+	struct conn *c;
+};
+static struct idler *idlers; /* under conn_lock: a stack, the last idle on top */
+static size_t n_idle;	     /* under conn_lock */
 
 /* Stops the decision's clock (once): identification and policy are done. */
 static void decision_done(struct conn *c)
@@ -358,19 +366,20 @@ static void serve(struct conn *c)
 /* The next connection for a thread that finished one, or NULL when enough threads wait. */
 static struct conn *next_conn(void)
 {
+	struct idler me = { .wake = PTHREAD_COND_INITIALIZER };
 	struct conn *c = NULL;
 
 	pthread_mutex_lock(&conn_lock);
-	if (idle_threads < PROXY_IDLE_THREADS) {
-		idle_threads++;
-		while (!pending)
-			pthread_cond_wait(&conn_ready, &conn_lock);
-		c = pending;
-		pending = c->next;
-		n_pending--;
-		idle_threads--;
+	if (n_idle < PROXY_IDLE_THREADS) {
+		me.next = idlers;
+		idlers = &me;
+		n_idle++;
+		while (!me.c)
+			pthread_cond_wait(&me.wake, &conn_lock);
+		c = me.c;
 	}
 	pthread_mutex_unlock(&conn_lock);
+	pthread_cond_destroy(&me.wake);
 	return c;
 }
 
@@ -383,21 +392,21 @@ static void *conn_main(void *arg)
 	return NULL;
 }
 
-/* Gives c to a waiting thread; false when none is free. */
+/* Gives c to the thread that became idle last; false when none waits. */
 static bool hand_over(struct conn *c)
 {
-	bool ok;
+	struct idler *t;
 
 	pthread_mutex_lock(&conn_lock);
-	ok = idle_threads > n_pending;
-	if (ok) {
-		c->next = pending;
-		pending = c;
-		n_pending++;
-		pthread_cond_signal(&conn_ready);
+	t = idlers;
+	if (t) {
+		idlers = t->next;
+		n_idle--;
+		t->c = c;
+		pthread_cond_signal(&t->wake);
 	}
 	pthread_mutex_unlock(&conn_lock);
-	return ok;
+	return t != NULL;
 }
 
 static void start_conn(struct proxy *px, int fd, pthread_attr_t *attr)
@@ -442,6 +451,9 @@ int proxy_run(const struct proxy_cfg *cfg, struct err *e)
 	if (!px.idc || proxy_policy_init(&px) < 0)
 		return err_set(e, ERR_RUNTIME, 0, "cannot start the proxy");
 	ident_cache_set_sock_diag(px.idc, cfg->diag_fd);
+	/* every sandbox process runs under jail_seccomp.c's filter: no CLONE_PARENT, no
+	 * subreaper (the proxy gets its listener only once that filter is loaded) */
+	ident_cache_set_init_reaps_all(px.idc, true);
 	pthread_attr_init(&attr);
 	pthread_attr_setstacksize(&attr, PROXY_STACK);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);

@@ -1303,3 +1303,107 @@ TEST(procident_incremental_clone_parent)
 	ctl_stop(&t);
 	ident_cache_free(c);
 }
+
+/* ---- init_reaps_all: orphans, found under init without init running ------------------ */
+
+/* On each byte from cmd: forks a child that forks the holder (which connects, says its pid,
+ * and sleeps), and exits at once; once that child is reaped, the holder (an orphan, now
+ * init's) is named on wfd. */
+static void orphan_maker(uint16_t port, int cmd, int wfd)
+{
+	int hp[2];
+	char b;
+
+	if (pipe(hp) < 0)
+		_exit(1);
+	while (read(cmd, &b, 1) == 1) {
+		pid_t k = fork(), h = 0;
+
+		if (k == 0) {
+			if (fork() == 0) {
+				if (connect_lo(port) < 0)
+					_exit(1);
+				reply(hp[1], getpid());
+				for (;;)
+					pause();
+			}
+			_exit(0);
+		}
+		waitpid(k, NULL, 0);
+		if (read(hp[0], &h, sizeof(h)) != sizeof(h))
+			_exit(1);
+		reply(wfd, h);
+	}
+	_exit(0);
+}
+
+/* The sandbox's init as the seccomp filter leaves it: the only reaper (a subreaper here, as
+ * pid 1 is in the sandbox's pid namespace). It forks orphan_maker and then only sleeps. */
+static pid_t start_reaper_init(uint16_t port, int cmd, int wfd)
+{
+	pid_t init = fork();
+
+	if (init == 0) {
+		setpgid(0, 0);
+		if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
+			_exit(1);
+		if (fork() == 0)
+			orphan_maker(port, cmd, wfd);
+		for (;;)
+			pause();
+	}
+	return init;
+}
+
+/* With init_reaps_all, orphans are found under init although init never runs: the holder's
+ * parent exited at once, the process that forked that parent ran. Each holder is the only
+ * owner of its socket and has no ancestor but init. */
+TEST(procident_init_reaps_all_finds_orphans)
+{
+	struct ident_cache *c = ident_cache_new();
+	struct ident_scan_stats st;
+	struct err e = ERR_INIT;
+	int cmd[2], rep[2], lfd, round;
+	uint16_t port = 0;
+	pid_t init;
+
+	ident_cache_set_init_reaps_all(c, true);
+	lfd = listen_lo(&port);
+	CHECK(lfd >= 0);
+	CHECK_INT(pipe2(cmd, O_CLOEXEC), 0);
+	CHECK_INT(pipe2(rep, O_CLOEXEC), 0);
+	init = start_reaper_init(port, cmd[0], rep[1]);
+	CHECK(init > 0);
+	for (round = 0; round < 3; round++) {
+		struct ident id;
+		pid_t h;
+		int fd;
+
+		CHECK_INT(write(cmd[1], "h", 1), 1);
+		h = read_pid(rep[0]);
+		fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+		CHECK(h > 0 && fd >= 0);
+		memset(&e, 0, sizeof(e));
+		if (ident_lookup(c, init, fd, NULL, &id, &e) == 0) {
+			CHECK_INT(id.pid, h);
+			CHECK_INT(id.n_ancestors, 0);
+			ident_release(&id);
+		} else {
+			unit_fail(__FILE__, __LINE__, "round %d: ident_lookup: %s", round, e.msg);
+		}
+		close(fd);
+	}
+	ident_cache_scan_stats(c, &st);
+	if (st.incremental)
+		CHECK(st.tracked >= 5); /* init, orphan_maker, three holders */
+	else
+		printf("note procident_init_reaps_all_finds_orphans: full scans on this system\n");
+	kill(-init, SIGKILL);
+	waitpid(init, NULL, 0);
+	close(cmd[0]);
+	close(cmd[1]);
+	close(rep[0]);
+	close(rep[1]);
+	close(lfd);
+	ident_cache_free(c);
+}
