@@ -716,19 +716,29 @@ bool ident_same(const struct ident *a, const struct ident *b)
 	return true;
 }
 
+/* The parent of pid: from the process table when it answered this lookup (its children
+ * lists were re-read wherever a process could have moved: see procident_procs.c), else
+ * from /proc/<pid>/status. */
+static int parent_of(const struct ident_procs *tree, pid_t pid, pid_t *ppid, struct err *e)
+{
+	if (tree && ident_procs_parent(tree, pid, ppid) == 0)
+		return 0;
+	return read_ppid(pid, ppid, e);
+}
+
 /* Parents up to (not including) init_pid, or up to pid 1, each binary verified; pids[] gets
  * them. The sandbox's init is our own machinery (its exe is a host path, outside the
  * sandbox): the main process and exec sessions are the top of every chain, as the
  * reference's entrypoint is. */
-static int walk_ancestors(struct ident_cache *c, pid_t init_pid, struct ident *id, pid_t *pids,
-			  struct err *e)
+static int walk_ancestors(struct ident_cache *c, const struct ident_procs *tree, pid_t init_pid,
+			  struct ident *id, pid_t *pids, struct err *e)
 {
 	char exe[PATH_MAX], hex[65];
 	pid_t cur = id->pid, ppid;
 	struct stat st;
 
 	while (cur != init_pid && cur != 1 && id->n_ancestors < IDENT_MAX_ANCESTORS) {
-		if (read_ppid(cur, &ppid, e) < 0)
+		if (parent_of(tree, cur, &ppid, e) < 0)
 			return -1;
 		if (ppid <= 0 || ppid == init_pid)
 			break;
@@ -756,22 +766,34 @@ static bool known_path(const struct ident *id, const char *p)
 	return false;
 }
 
-/* Absolute argv entries; best effort, they are only shown in deny reasons. The buffer is on
- * the stack: a heap block this size is mapped and unmapped around each call (TLB flushes). */
+/* Absolute argv entries; best effort, they are only shown in deny reasons. One read: the
+ * kernel copies the whole command line up to the size asked. The buffer is on the stack: a
+ * heap block this size is mapped and unmapped around each call (TLB flushes). */
 static void add_cmdline_paths(struct ident *id, pid_t pid)
 {
 	char path[64], buf[CMDLINE_MAX], *p;
-	ssize_t n;
+	ssize_t n = -1;
+	int fd;
 
 	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
-	n = read_small(path, buf, CMDLINE_MAX);
-	for (p = buf; n > 0 && p < buf + n; p += strlen(p) + 1)
+	fd = open_cloexec(path, O_RDONLY);
+	if (fd >= 0) {
+		do
+			n = read(fd, buf, sizeof(buf) - 1);
+		while (n < 0 && errno == EINTR);
+		close(fd);
+	}
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	for (p = buf; p < buf + n; p += strlen(p) + 1)
 		if (p[0] == '/' && id->n_cmdline < IDENT_MAX_CMDLINE && !known_path(id, p))
 			id->cmdline[id->n_cmdline++] = xstrdup(p);
 }
 
-int ident_of_pid(struct ident_cache *c, pid_t init_pid, pid_t pid, const struct ident_writable *w,
-		 struct ident *out, struct err *e)
+/* ident_of_pid, with the process table when it answered this lookup (tree, or NULL). */
+static int identify(struct ident_cache *c, const struct ident_procs *tree, pid_t init_pid,
+		    pid_t pid, const struct ident_writable *w, struct ident *out, struct err *e)
 {
 	pid_t pids[IDENT_MAX_ANCESTORS];
 	struct stat st;
@@ -781,7 +803,7 @@ int ident_of_pid(struct ident_cache *c, pid_t init_pid, pid_t pid, const struct 
 	out->pid = pid;
 	if (pin_exe(c, pid, out->exe, sizeof(out->exe), out->sha256, &st, e) < 0 ||
 	    ident_check_maps(pid, out->exe, st.st_dev, st.st_ino, w, e) < 0 ||
-	    walk_ancestors(c, init_pid, out, pids, e) < 0) {
+	    walk_ancestors(c, tree, init_pid, out, pids, e) < 0) {
 		ident_release(out);
 		return -1;
 	}
@@ -792,18 +814,25 @@ int ident_of_pid(struct ident_cache *c, pid_t init_pid, pid_t pid, const struct 
 	return 0;
 }
 
+int ident_of_pid(struct ident_cache *c, pid_t init_pid, pid_t pid, const struct ident_writable *w,
+		 struct ident *out, struct err *e)
+{
+	return identify(c, NULL, init_pid, pid, w, out, e);
+}
+
 /* Every owner must be the same identity; the lowest pid is reported. */
-static int identify_owners(struct ident_cache *c, pid_t init_pid, const pid_t *owners, size_t n,
-			   const struct ident_writable *w, struct ident *out, struct err *e)
+static int identify_owners(struct ident_cache *c, const struct ident_procs *tree, pid_t init_pid,
+			   const pid_t *owners, size_t n, const struct ident_writable *w,
+			   struct ident *out, struct err *e)
 {
 	struct ident other;
 	size_t i;
 	bool same;
 
-	if (ident_of_pid(c, init_pid, owners[0], w, out, e) < 0)
+	if (identify(c, tree, init_pid, owners[0], w, out, e) < 0)
 		return -1;
 	for (i = 1; i < n; i++) {
-		if (ident_of_pid(c, init_pid, owners[i], w, &other, e) < 0)
+		if (identify(c, tree, init_pid, owners[i], w, &other, e) < 0)
 			goto fail;
 		same = ident_same(out, &other);
 		ident_release(&other);
@@ -818,14 +847,19 @@ fail:
 	return -1;
 }
 
-/* From the cache's process table when it can answer, else by a full scan. */
+/* From the cache's process table when it can answer (*tree set to it), else by a full scan
+ * (*tree NULL). */
 static int find_owners(struct ident_cache *c, pid_t init_pid, uint64_t ino,
-		       pid_t owners[IDENT_MAX_OWNERS], size_t *n, struct err *e)
+		       pid_t owners[IDENT_MAX_OWNERS], size_t *n, const struct ident_procs **tree,
+		       struct err *e)
 {
 	struct ident_owners s = { .init_pid = init_pid, .owners = owners, .max = IDENT_MAX_OWNERS };
+	struct ident_procs *t = ident_cache_procs(c);
 
-	if (ident_procs_owners(ident_cache_procs(c), ino, &s) > 0)
+	*tree = NULL;
+	if (ident_procs_owners(t, ino, &s) > 0)
 		return ident_socket_owners(init_pid, ino, owners, IDENT_MAX_OWNERS, n, e);
+	*tree = t;
 	return ident_owners_finish(&s, ino, n, e);
 }
 
@@ -856,6 +890,7 @@ int ident_lookup(struct ident_cache *c, pid_t init_pid, int conn_fd, const struc
 {
 	struct sockaddr_storage peer, local;
 	socklen_t plen = sizeof(peer), llen = sizeof(local);
+	const struct ident_procs *tree;
 	pid_t owners[IDENT_MAX_OWNERS];
 	uint64_t ino;
 	size_t n;
@@ -869,7 +904,7 @@ int ident_lookup(struct ident_cache *c, pid_t init_pid, int conn_fd, const struc
 			       strerror(errno));
 	if (socket_inode(c, init_pid, (struct sockaddr *)&peer, (struct sockaddr *)&local, &ino,
 			 e) < 0 ||
-	    find_owners(c, init_pid, ino, owners, &n, e) < 0)
+	    find_owners(c, init_pid, ino, owners, &n, &tree, e) < 0)
 		return -1;
-	return identify_owners(c, init_pid, owners, n, w, out, e);
+	return identify_owners(c, tree, init_pid, owners, n, w, out, e);
 }

@@ -103,7 +103,8 @@ struct ident_writable {
  * process that has not run since the last lookup is not re-read. The table keeps one fd per
  * process open (on /proc/<pid>/schedstat); the first lookup raises RLIMIT_NOFILE's soft
  * limit to the hard one, and the table holds at most min(4096, that limit / 4) processes
- * (beyond: full scans, as ident_socket_owners).
+ * (beyond: full scans, as ident_socket_owners). From 32 processes on, a helper thread of the
+ * cache shares those reads (procident_reader.c); the lookup never waits for it.
  */
 int ident_lookup(struct ident_cache *c, pid_t init_pid, int conn_fd, const struct ident_writable *w,
 		 struct ident *out, struct err *e);

@@ -24,6 +24,26 @@ void ident_owners_add(struct ident_owners *s, pid_t pid);
 /* The deny reason of ident_socket_owners, or 0 with the owners sorted and *n set. */
 int ident_owners_finish(struct ident_owners *s, uint64_t ino, size_t *n, struct err *e);
 
+/* One schedstat read (procident_reader.c). */
+#define STAT_MAX 128 /* a schedstat line: three decimal numbers */
+struct stat_read {
+	char text[STAT_MAX];
+	ssize_t len; /* > 0 when read */
+	int err;     /* errno of a failed read (EIO: empty); ESRCH: the process is gone */
+};
+/* pread of fd at 0 into out, EINTR retried. */
+void stat_read_one(int fd, struct stat_read *out);
+/* A helper thread that shares the reads of a lookup, started on first use. */
+struct stat_reader;
+struct stat_reader *stat_reader_new(void);
+void stat_reader_free(struct stat_reader *r);
+/* Reads fds[0..n) into out[0..n), with the helper when it is idle; returns once every item
+ * has a result read after the call began, without waiting for the helper. */
+void stat_reader_run(struct stat_reader *r, const int *fds, size_t n, struct stat_read *out);
+/* Closes fd, or, while the helper may still read an fd of the last round, once it is idle
+ * (r may be NULL). */
+void stat_reader_close(struct stat_reader *r, int fd);
+
 /* The sandbox's processes as of the last lookup (procident_procs.c). */
 struct ident_procs;
 struct ident_procs *ident_procs_new(void);
@@ -33,6 +53,9 @@ void ident_procs_free(struct ident_procs *t);
  * files, too many processes, init gone): the caller does a full scan. */
 int ident_procs_owners(struct ident_procs *t, uint64_t ino, struct ident_owners *s);
 void ident_procs_stats(const struct ident_procs *t, struct ident_scan_stats *st);
+/* The parent of pid as the table's children lists give it: 0, or -1 when pid is not in the
+ * table or its parent is not known. */
+int ident_procs_parent(const struct ident_procs *t, pid_t pid, pid_t *ppid);
 /* See ident_cache_set_init_reaps_all. */
 void ident_procs_set_init_reaps_all(struct ident_procs *t, bool on);
 

@@ -30,7 +30,6 @@
 
 #define PROCS_MAX 4096 /* processes tracked (one fd each) */
 #define COOLDOWN  64   /* lookups answered by full scans after the table overflowed */
-#define STAT_MAX  128  /* a schedstat line: three decimal numbers */
 #define DENTS_BUF 8192
 
 enum proc_marks {
@@ -75,6 +74,10 @@ struct ident_procs {
 	size_t qhead, qlen, qcap;
 	char *buf; /* a children file */
 	size_t buf_cap;
+	struct stat_reader *reader; /* shares the schedstat reads of a lookup */
+	int *sfds;		    /* a lookup's schedstat fds, in table order */
+	struct stat_read *now;	    /* and what they read */
+	size_t cap_now;
 	struct ident_scan_stats st;
 };
 
@@ -85,10 +88,10 @@ struct ident_procs *ident_procs_new(void)
 	return xcalloc(1, sizeof(struct ident_procs));
 }
 
-static void proc_free(struct proc *p)
+static void proc_free(struct ident_procs *t, struct proc *p)
 {
 	if (p->sfd >= 0)
-		close(p->sfd);
+		stat_reader_close(t->reader, p->sfd);
 	free(p->tids);
 	free(p->socks);
 	free(p);
@@ -99,7 +102,7 @@ static void procs_clear(struct ident_procs *t)
 	size_t i;
 
 	for (i = 0; i < t->n; i++)
-		proc_free(t->v[i]);
+		proc_free(t, t->v[i]);
 	t->n = 0;
 }
 
@@ -108,9 +111,12 @@ void ident_procs_free(struct ident_procs *t)
 	if (!t)
 		return;
 	procs_clear(t);
+	stat_reader_free(t->reader); /* after the fds are handed to it to close */
 	free(t->v);
 	free(t->q);
 	free(t->buf);
+	free(t->sfds);
+	free(t->now);
 	free(t);
 }
 
@@ -147,6 +153,16 @@ static struct proc *procs_find(const struct ident_procs *t, pid_t pid)
 	return i < t->n && t->v[i]->pid == pid ? t->v[i] : NULL;
 }
 
+int ident_procs_parent(const struct ident_procs *t, pid_t pid, pid_t *ppid)
+{
+	const struct proc *p = procs_find(t, pid);
+
+	if (!p || p->parent <= 0)
+		return -1;
+	*ppid = p->parent;
+	return 0;
+}
+
 static void procs_insert(struct ident_procs *t, struct proc *p)
 {
 	size_t i = procs_index(t, p->pid);
@@ -162,7 +178,7 @@ static void procs_insert(struct ident_procs *t, struct proc *p)
 
 static void procs_remove_at(struct ident_procs *t, size_t i)
 {
-	proc_free(t->v[i]);
+	proc_free(t, t->v[i]);
 	memmove(t->v + i, t->v + i + 1, (t->n - i - 1) * sizeof(*t->v));
 	t->n--;
 	t->st.dropped++;
@@ -212,27 +228,12 @@ static void enqueue_reapers(struct ident_procs *t, const struct proc *p)
 
 /* ---- reading one process ------------------------------------------------------------- */
 
-/* A schedstat read: its length, or -1 (errno; ESRCH: the process is gone). */
-static ssize_t read_stat(int fd, char *dst)
-{
-	ssize_t r;
-
-	do
-		r = pread(fd, dst, STAT_MAX - 1, 0);
-	while (r < 0 && errno == EINTR);
-	if (r == 0) {
-		errno = EIO;
-		return -1;
-	}
-	return r;
-}
-
 /* A new entry with its schedstat read, or NULL (errno; ENOENT or ESRCH: gone). */
 static struct proc *proc_new(pid_t pid)
 {
 	struct proc *p = xcalloc(1, sizeof(*p));
+	struct stat_read now;
 	char path[64];
-	ssize_t r;
 	int saved;
 
 	p->pid = pid;
@@ -241,15 +242,20 @@ static struct proc *proc_new(pid_t pid)
 	p->sfd = open_cloexec(path, O_RDONLY);
 	if (p->sfd < 0)
 		goto fail;
-	r = read_stat(p->sfd, p->stat);
-	if (r < 0)
+	stat_read_one(p->sfd, &now);
+	if (now.len <= 0) {
+		errno = now.err;
 		goto fail;
-	p->stat_len = (size_t)r;
+	}
+	memcpy(p->stat, now.text, (size_t)now.len);
+	p->stat_len = (size_t)now.len;
 	push_pid(&p->tids, &p->n_tids, &p->cap_tids, pid);
 	return p;
 fail:
 	saved = errno;
-	proc_free(p);
+	if (p->sfd >= 0) /* never seen by the reader's helper */
+		close(p->sfd);
+	free(p);
 	errno = saved;
 	return NULL;
 }
@@ -451,27 +457,38 @@ static int read_children(struct ident_procs *t, struct proc *p)
 
 /* ---- one lookup ---------------------------------------------------------------------- */
 
-/* Which processes ran (schedstat changed) or went away; 1 when a read fails otherwise. */
+/* Which processes ran (schedstat changed) or went away; 1 when a read fails otherwise. The
+ * reads are shared with the reader's helper thread when it is free. */
 static int check_all(struct ident_procs *t)
 {
 	size_t i;
 
+	if (t->n > t->cap_now) {
+		t->cap_now = t->n + t->n / 2;
+		t->sfds = xreallocarray(t->sfds, t->cap_now, sizeof(*t->sfds));
+		t->now = xreallocarray(t->now, t->cap_now, sizeof(*t->now));
+	}
+	for (i = 0; i < t->n; i++)
+		t->sfds[i] = t->v[i]->sfd;
+	if (!t->reader)
+		t->reader = stat_reader_new();
+	stat_reader_run(t->reader, t->sfds, t->n, t->now);
 	for (i = 0; i < t->n; i++) {
 		struct proc *p = t->v[i];
-		char now[STAT_MAX];
-		ssize_t r = read_stat(p->sfd, now);
+		const struct stat_read *now = &t->now[i];
+		size_t len = now->len > 0 ? (size_t)now->len : 0;
 
 		p->marks = 0;
 		t->st.checked++;
-		if (r < 0 && errno == ESRCH) {
+		if (len == 0 && now->err == ESRCH) {
 			p->marks = M_DEAD;
 			continue;
 		}
-		if (r < 0)
+		if (len == 0)
 			return 1;
-		if ((size_t)r != p->stat_len || memcmp(now, p->stat, (size_t)r)) {
-			memcpy(p->stat, now, (size_t)r);
-			p->stat_len = (size_t)r;
+		if (len != p->stat_len || memcmp(now->text, p->stat, len)) {
+			memcpy(p->stat, now->text, len);
+			p->stat_len = len;
 			p->marks |= M_RESCAN;
 		}
 		if (!p->single || p->shared)
@@ -756,18 +773,18 @@ static int update(struct ident_procs *t)
 /* Once per init: the kernel accounts run time, has kcmp and children files; fds allowed. */
 static int probe(struct ident_procs *t)
 {
-	char path[96], buf[STAT_MAX];
+	struct stat_read self = { .len = -1 };
+	char path[96];
 	struct rlimit rl;
-	ssize_t r = -1;
 	int fd;
 
 	fd = open("/proc/self/schedstat", O_RDONLY | O_CLOEXEC);
 	if (fd >= 0) {
-		r = read_stat(fd, buf);
+		stat_read_one(fd, &self);
 		close(fd);
 	}
 	/* "0 0 0": schedstat without accounting (old kernels without sched_info) */
-	if (r <= 0 || buf[0] == '0')
+	if (self.len <= 0 || self.text[0] == '0')
 		return -1;
 	if (syscall(SYS_kcmp, getpid(), getpid(), KCMP_FILES, 0, 0) != 0)
 		return -1;
