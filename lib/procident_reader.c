@@ -19,6 +19,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -99,6 +100,9 @@ static void *helper_main(void *arg)
 
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, NULL);
+	/* Only spare CPU time: woken on the lookup's CPU, a normal thread would preempt the
+	 * lookup and read everything itself while it waits. Best effort. */
+	pthread_setschedparam(pthread_self(), SCHED_IDLE, &(struct sched_param){ 0 });
 	pthread_mutex_lock(&r->lock);
 	for (;;) {
 		size_t lo, hi;

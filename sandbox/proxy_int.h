@@ -42,9 +42,10 @@ struct proxy {
 	bool policy_seen;
 };
 
-/* A connection, owned by its thread. */
+/* A connection, owned by its thread; recycled (proxy.c) with its parser's buffers. */
 struct conn {
-	struct conn *next; /* waiting for a thread (proxy.c) */
+	struct conn *next; /* among the spare ones (proxy.c) */
+	struct http_parser head; /* the client's first head */
 	struct proxy *px;
 	int cfd, ufd;
 	struct gen *gen;
