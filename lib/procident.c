@@ -307,32 +307,51 @@ struct owner_scan {
 	char want[48]; /* "socket:[<ino>]" */
 };
 
-/* 1 when pid holds the socket, 0 when not (or gone), -1 when its fd table is unreadable. */
+/* An error that leaves unknown what a process holds: other than its exit meanwhile. */
+static bool read_failed(void)
+{
+	return errno != ENOENT && errno != ESRCH;
+}
+
+/* 1 when pid holds the socket, 0 when not (or gone), -1 when its fd table may not be read,
+ * -2 when reading it failed otherwise (errno). */
 static int holds_socket(pid_t pid, const char *want)
 {
 	char dir[64], link[96], target[64];
 	struct dirent *de;
-	int found = 0;
+	int found = 0, saved;
 	DIR *d;
 
 	snprintf(dir, sizeof(dir), "/proc/%d/fd", (int)pid);
 	d = opendir(dir);
 	if (!d)
-		return errno == EACCES || errno == EPERM ? -1 : 0;
-	while (!found && (de = readdir(d))) {
+		return errno == EACCES || errno == EPERM ? -1 : read_failed() ? -2 : 0;
+	for (errno = 0; !found && (de = readdir(d)); errno = 0) {
 		ssize_t n;
 
 		if (de->d_name[0] == '.')
 			continue;
 		snprintf(link, sizeof(link), "%s/%.20s", dir, de->d_name);
 		n = readlink(link, target, sizeof(target) - 1);
+		if (n < 0 && read_failed())
+			break;
 		if (n <= 0)
 			continue;
 		target[n] = '\0';
 		found = !strcmp(target, want);
 	}
+	saved = errno;
 	closedir(d);
-	return found;
+	errno = saved;
+	return !found && errno && read_failed() ? -2 : found;
+}
+
+static void note_failed(struct ident_owners *o, pid_t pid)
+{
+	if (!o->failed) {
+		o->failed = pid;
+		o->failed_err = errno;
+	}
 }
 
 void ident_owners_add(struct ident_owners *s, pid_t pid)
@@ -353,8 +372,10 @@ static void visit(struct owner_scan *s, pid_t pid)
 	int r = holds_socket(pid, s->want);
 
 	/* init is ours and may be non-dumpable; it never holds a caller's socket. */
-	if (r < 0 && pid != s->o.init_pid && !s->o.hidden)
+	if (r == -1 && pid != s->o.init_pid && !s->o.hidden)
 		s->o.hidden = pid;
+	if (r == -2)
+		note_failed(&s->o, pid);
 	if (r > 0)
 		ident_owners_add(&s->o, pid);
 }
@@ -382,6 +403,8 @@ static void push_children(struct owner_scan *s, struct pidq *q, pid_t pid)
 
 	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
 	d = opendir(path);
+	if (!d && read_failed())
+		note_failed(&s->o, pid);
 	while (d && (de = readdir(d))) {
 		FILE *f;
 		int child;
@@ -390,6 +413,8 @@ static void push_children(struct owner_scan *s, struct pidq *q, pid_t pid)
 			continue;
 		snprintf(path, sizeof(path), "/proc/%d/task/%.20s/children", (int)pid, de->d_name);
 		f = fopen(path, "re");
+		if (!f && read_failed())
+			note_failed(&s->o, pid);
 		while (f && fscanf(f, "%d", &child) == 1) {
 			if (q->len >= SCAN_MAX) {
 				s->o.truncated = true;
@@ -468,6 +493,11 @@ static int cmp_pid(const void *a, const void *b)
 int ident_owners_finish(struct ident_owners *s, uint64_t ino, size_t *n, struct err *e)
 {
 	*n = 0;
+	if (s->failed)
+		return err_set(e, ERR_RUNTIME, 0,
+			       "failed to resolve peer binary: cannot read the file descriptors of "
+			       "process %d: %s",
+			       (int)s->failed, strerror(s->failed_err));
 	/* A hidden process could share the socket, so no owner is provably the only one. */
 	if (s->hidden)
 		return err_set(e, ERR_FORBIDDEN, 0,

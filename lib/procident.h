@@ -70,6 +70,8 @@ struct ident_scan_stats {
 	size_t reread;	  /* children lists re-read without the fd table (ancestors) */
 	size_t added, dropped;
 	size_t compared; /* kcmp calls (processes that may share one fd table) */
+	size_t oncpu;	 /* read again: maybe on a CPU after their last scan (wchan "0") */
+	size_t restarts; /* init gained an orphan while the lookup read: read again */
 };
 void ident_cache_scan_stats(const struct ident_cache *c, struct ident_scan_stats *st);
 
@@ -100,8 +102,8 @@ struct ident_writable {
  * attributed". A sandbox process (other than init) whose fd table cannot be read makes every
  * lookup fail: it could hold any socket, so no owner can be proven to be the only one.
  * The owners come from a table of the sandbox's processes kept in c (procident_procs.c): a
- * process that has not run since the last lookup is not re-read. The table keeps one fd per
- * process open (on /proc/<pid>/schedstat); the first lookup raises RLIMIT_NOFILE's soft
+ * process that has not run since the last lookup is not re-read. The table keeps two fds
+ * per process open (on /proc/<pid>/schedstat); the first lookup raises RLIMIT_NOFILE's soft
  * limit to the hard one, and the table holds at most min(4096, that limit / 4) processes
  * (beyond: full scans, as ident_socket_owners). From 32 processes on, a helper thread of the
  * cache shares those reads (procident_reader.c); the lookup never waits for it.

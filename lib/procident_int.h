@@ -18,6 +18,8 @@ struct ident_owners {
 	size_t max, n;
 	bool overflow, truncated;
 	pid_t hidden; /* the first process (other than init) whose fd table we may not read */
+	pid_t failed; /* the first process whose fd table or children could not be read */
+	int failed_err;
 };
 /* Records that pid holds the socket (duplicates ignored; past max sets overflow). */
 void ident_owners_add(struct ident_owners *s, pid_t pid);
@@ -37,12 +39,14 @@ void stat_read_one(int fd, struct stat_read *out);
 struct stat_reader;
 struct stat_reader *stat_reader_new(void);
 void stat_reader_free(struct stat_reader *r);
-/* Reads fds[0..n) into out[0..n), with the helper when it is idle; returns once every item
- * has a result read after the call began, without waiting for the helper. */
-void stat_reader_run(struct stat_reader *r, const int *fds, size_t n, struct stat_read *out);
-/* Closes fd, or, while the helper may still read an fd of the last round, once it is idle
- * (r may be NULL). */
-void stat_reader_close(struct stat_reader *r, int fd);
+/* Reads fds[0..n) into out[0..n), with the helper when it is idle (it reads hfds[i]: the
+ * same file as fds[i] opened again); returns once every item has a result read after the
+ * call began, without waiting for the helper. */
+void stat_reader_run(struct stat_reader *r, const int *fds, const int *hfds, size_t n,
+		     struct stat_read *out);
+/* Closes an hfd, at once or, while the helper may still read one of the last round, once
+ * it is idle (r may be NULL). */
+void stat_reader_close(struct stat_reader *r, int hfd);
 
 /* The sandbox's processes as of the last lookup (procident_procs.c). */
 struct ident_procs;

@@ -42,16 +42,19 @@ enum proc_marks {
 	M_EXE = 1 << 6,	      /* its exe changed */
 	M_FRESH = 1 << 7,     /* fd table read by this lookup */
 	M_KCMP = 1 << 8,      /* compared with kcmp by this lookup */
+	M_ERROR = 1 << 9,     /* a read of its fd table failed other than by its exit */
 };
 
 struct proc {
 	pid_t pid;
 	pid_t parent; /* the entry whose children list has it; 0: lost */
 	int sfd;      /* /proc/<pid>/schedstat */
+	int hfd;      /* the same file opened again, for the reader's helper thread */
 	unsigned marks, born; /* born: the children read that added it */
 	bool single;	      /* one thread at its last scan */
 	bool hidden;	      /* fd table unreadable at its last scan */
 	bool shared;	      /* fd table shared with another process */
+	bool oncpu;	      /* may have been on a CPU after its last scan: read it again */
 	char stat[STAT_MAX];
 	size_t stat_len;
 	dev_t exe_dev; /* exe_dev, exe_ino: 0 when there is no exe (zombie) */
@@ -75,7 +78,7 @@ struct ident_procs {
 	char *buf; /* a children file */
 	size_t buf_cap;
 	struct stat_reader *reader; /* shares the schedstat reads of a lookup */
-	int *sfds;		    /* a lookup's schedstat fds, in table order */
+	int *sfds, *hfds;	    /* a lookup's schedstat fds (and the helper's), in order */
 	struct stat_read *now;	    /* and what they read */
 	size_t cap_now;
 	struct ident_scan_stats st;
@@ -90,8 +93,8 @@ struct ident_procs *ident_procs_new(void)
 
 static void proc_free(struct ident_procs *t, struct proc *p)
 {
-	if (p->sfd >= 0)
-		stat_reader_close(t->reader, p->sfd);
+	close(p->sfd);
+	stat_reader_close(t->reader, p->hfd);
 	free(p->tids);
 	free(p->socks);
 	free(p);
@@ -116,6 +119,7 @@ void ident_procs_free(struct ident_procs *t)
 	free(t->q);
 	free(t->buf);
 	free(t->sfds);
+	free(t->hfds);
 	free(t->now);
 	free(t);
 }
@@ -238,9 +242,16 @@ static struct proc *proc_new(pid_t pid)
 
 	p->pid = pid;
 	p->single = true;
+	p->hfd = -1;
 	snprintf(path, sizeof(path), "/proc/%d/schedstat", (int)pid);
 	p->sfd = open_cloexec(path, O_RDONLY);
 	if (p->sfd < 0)
+		goto fail;
+	/* a file of its own for the helper (a read holds the file's lock: the lookup must not
+	 * wait for a helper preempted in one); the same process, even if its pid is reused */
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", p->sfd);
+	p->hfd = open_cloexec(path, O_RDONLY);
+	if (p->hfd < 0)
 		goto fail;
 	stat_read_one(p->sfd, &now);
 	if (now.len <= 0) {
@@ -253,8 +264,10 @@ static struct proc *proc_new(pid_t pid)
 	return p;
 fail:
 	saved = errno;
-	if (p->sfd >= 0) /* never seen by the reader's helper */
+	if (p->sfd >= 0)
 		close(p->sfd);
+	if (p->hfd >= 0) /* never seen by the reader's helper */
+		close(p->hfd);
 	free(p);
 	errno = saved;
 	return NULL;
@@ -317,12 +330,22 @@ static void scan_tasks(struct proc *p)
 		push_pid(&p->tids, &p->n_tids, &p->cap_tids, p->pid);
 }
 
+/* A read of p's /proc files failed: gone (the next schedstat read drops it), or an error
+ * that leaves what p holds unknown (M_ERROR: the table cannot answer). */
+static void note_failure(struct proc *p)
+{
+	if (errno != ENOENT && errno != ESRCH)
+		p->marks |= M_ERROR;
+}
+
 static void add_sock(struct proc *p, int dfd, const char *name)
 {
 	char target[64];
 	ssize_t n = readlinkat(dfd, name, target, sizeof(target) - 1);
 	uint64_t ino;
 
+	if (n < 0)
+		note_failure(p); /* ENOENT: that fd was closed meanwhile */
 	if (n <= 9 || target[n - 1] != ']')
 		return;
 	target[n - 1] = '\0';
@@ -345,12 +368,14 @@ static void scan_fds(struct proc *p)
 	p->marks |= M_FRESH;
 	snprintf(path, sizeof(path), "/proc/%d/fd", (int)p->pid);
 	dfd = open_cloexec(path, O_RDONLY | O_DIRECTORY);
+	p->hidden = dfd < 0 && (errno == EACCES || errno == EPERM);
 	if (dfd < 0) {
-		p->hidden = errno == EACCES || errno == EPERM;
+		if (!p->hidden)
+			note_failure(p);
 		return;
 	}
-	p->hidden = false;
-	each_name(dfd, add_sock, p); /* a failed listing finds nothing, as readdir's NULL */
+	if (each_name(dfd, add_sock, p) < 0)
+		note_failure(p);
 	close(dfd);
 }
 
@@ -441,8 +466,11 @@ static int read_children(struct ident_procs *t, struct proc *p)
 
 		snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)p->pid,
 			 (int)p->tids[i]);
-		if (read_whole(t, path) < 0)
-			continue; /* gone: the next lookup drops it */
+		if (read_whole(t, path) < 0) {
+			if (errno == ENOENT || errno == ESRCH)
+				continue; /* gone: the next lookup drops it */
+			return 1;
+		}
 		for (s = t->buf;; s = end) {
 			long c = strtol(s, &end, 10);
 
@@ -466,13 +494,16 @@ static int check_all(struct ident_procs *t)
 	if (t->n > t->cap_now) {
 		t->cap_now = t->n + t->n / 2;
 		t->sfds = xreallocarray(t->sfds, t->cap_now, sizeof(*t->sfds));
+		t->hfds = xreallocarray(t->hfds, t->cap_now, sizeof(*t->hfds));
 		t->now = xreallocarray(t->now, t->cap_now, sizeof(*t->now));
 	}
-	for (i = 0; i < t->n; i++)
+	for (i = 0; i < t->n; i++) {
 		t->sfds[i] = t->v[i]->sfd;
+		t->hfds[i] = t->v[i]->hfd;
+	}
 	if (!t->reader)
 		t->reader = stat_reader_new();
-	stat_reader_run(t->reader, t->sfds, t->n, t->now);
+	stat_reader_run(t->reader, t->sfds, t->hfds, t->n, t->now);
 	for (i = 0; i < t->n; i++) {
 		struct proc *p = t->v[i];
 		const struct stat_read *now = &t->now[i];
@@ -491,8 +522,9 @@ static int check_all(struct ident_procs *t)
 			p->stat_len = len;
 			p->marks |= M_RESCAN;
 		}
-		if (!p->single || p->shared)
+		if (!p->single || p->shared || p->oncpu)
 			p->marks |= M_RESCAN;
+		t->st.oncpu += p->oncpu;
 	}
 	return 0;
 }
@@ -544,6 +576,34 @@ static void scan_full(struct ident_procs *t, struct proc *p)
 	t->st.rescanned++;
 }
 
+/*
+ * Whether p may be on a CPU now, read after its fd table and children: schedstat's count of
+ * times scheduled in does not change while a process stays on a CPU, nor its run time until
+ * the next tick, so such a process is read again at the next lookup. /proc/<pid>/wchan is
+ * "0" unless the process is blocked and off the run queue (including the moment it set
+ * itself to sleep but still runs): a blocked one must be scheduled in to run again, and its
+ * run time since the schedstat read was added when it blocked. A process without an exe
+ * (a zombie) runs no code of its own.
+ */
+static bool may_be_running(struct proc *p)
+{
+	char path[64], w[64];
+	ssize_t n = -1;
+	int fd;
+
+	if (p->exe_ino == 0 && !p->hidden)
+		return false;
+	snprintf(path, sizeof(path), "/proc/%d/wchan", (int)p->pid);
+	fd = open_cloexec(path, O_RDONLY);
+	if (fd >= 0) {
+		do
+			n = read(fd, w, sizeof(w) - 1);
+		while (n < 0 && errno == EINTR);
+		close(fd);
+	}
+	return n <= 0 || (n == 1 && w[0] == '0');
+}
+
 static int drain(struct ident_procs *t)
 {
 	size_t budget = 4 * t->max + 64; /* a fork loop must not keep the lookup here */
@@ -561,8 +621,10 @@ static int drain(struct ident_procs *t)
 		} else {
 			t->st.reread++;
 		}
-		if (read_children(t, p) > 0)
+		if (read_children(t, p) > 0 || (p->marks & M_ERROR))
 			return 1;
+		if (p->marks & M_FRESH)
+			p->oncpu = may_be_running(p);
 	}
 	return 0;
 }
@@ -739,7 +801,7 @@ static void sweep(struct ident_procs *t)
 	}
 }
 
-static int update(struct ident_procs *t)
+static int update_once(struct ident_procs *t)
 {
 	struct proc *init;
 	size_t i;
@@ -766,8 +828,58 @@ static int update(struct ident_procs *t)
 	if (drain(t) > 0)
 		return 1;
 	find_shared(t);
+	for (i = 0; i < t->n; i++)
+		if (t->v[i]->marks & M_ERROR)
+			return 1;
 	sweep(t);
 	return 0;
+}
+
+/* 1 when init's children list names a process the table does not have (or cannot be read):
+ * an orphan that arrived while the lookup read the others. */
+static int init_gained(struct ident_procs *t)
+{
+	const struct proc *init = procs_find(t, t->init_pid);
+	size_t i;
+
+	for (i = 0; init && i < init->n_tids; i++) {
+		char path[96], *s, *end;
+
+		snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)init->pid,
+			 (int)init->tids[i]);
+		if (read_whole(t, path) < 0)
+			return 1;
+		for (s = t->buf;; s = end) {
+			long c = strtol(s, &end, 10);
+
+			if (end == s)
+				break;
+			if (c > 0 && c <= INT32_MAX && !procs_find(t, (pid_t)c))
+				return 1;
+		}
+	}
+	return !init;
+}
+
+/*
+ * The table brought up to date. A lookup reads processes one after another, not at one
+ * instant: a process read late may exit after init's list was read, and its children (one
+ * of them may hold the socket, which it passed on) arrive under init unseen. With only init
+ * reaping, its list is read once more at the end; when it gained a process, the lookup
+ * starts again (a few times at most; then the table does not answer).
+ */
+static int update(struct ident_procs *t)
+{
+	int pass;
+
+	for (pass = 0; pass < 4; pass++) {
+		if (update_once(t) > 0)
+			return 1;
+		if (!t->init_reaps_all || !init_gained(t))
+			return 0;
+		t->st.restarts++;
+	}
+	return 1;
 }
 
 /* Once per init: the kernel accounts run time, has kcmp and children files; fds allowed. */

@@ -7,12 +7,14 @@
  * atomic word, so no item is read by both unless the caller takes one over.
  *
  * The caller never waits for the helper. The items the helper claimed and has not published
- * by the time the caller ran out of work are read by the caller as well. Every result the
- * caller uses was read after stat_reader_run began (the soundness of the lookup rests on
- * that). A round starts only once the helper has finished the previous one (otherwise the
- * caller reads everything alone), so the helper never touches arrays that a later round
- * reuses; an fd that the table closes while the helper may still read it is closed once the
- * helper is idle, so the number is not reused under it.
+ * by the time the caller ran out of work are read by the caller as well, through fds of its
+ * own (a read holds the file's seq_file lock, and the helper runs SCHED_IDLE: it may be
+ * preempted in one for long). Every result the caller uses was read after stat_reader_run
+ * began (the soundness of the lookup rests on that). A round starts only once the helper has
+ * finished the previous one (otherwise the caller reads everything alone), so the helper
+ * never touches arrays that a later round reuses; a helper fd that the table closes while
+ * the helper may still read it is closed once the helper is idle, so the number is not
+ * reused under it.
  */
 #include "procident_int.h"
 #include "xalloc.h"
@@ -39,7 +41,7 @@ struct stat_reader {
 	_Atomic uint64_t done; /* the last round the helper finished */
 	_Atomic uint64_t claim; /* front << 32 | back: [front, back) is unclaimed */
 	/* the round's items, helper side; reallocated only while the helper is idle */
-	int *fds;
+	int *hfds;
 	struct stat_read *res;
 	_Atomic uint64_t *published; /* per item: the round whose result res[i] holds */
 	size_t cap;
@@ -115,7 +117,7 @@ static void *helper_main(void *arg)
 		pthread_mutex_unlock(&r->lock);
 		while (claim_back(r, &lo, &hi))
 			while (hi-- > lo) {
-				stat_read_one(r->fds[hi], &r->res[hi]);
+				stat_read_one(r->hfds[hi], &r->res[hi]);
 				atomic_store_explicit(&r->published[hi], seen, memory_order_release);
 			}
 		atomic_store_explicit(&r->done, seen, memory_order_release);
@@ -160,7 +162,7 @@ void stat_reader_free(struct stat_reader *r)
 	bury(r);
 	pthread_cond_destroy(&r->wake);
 	pthread_mutex_destroy(&r->lock);
-	free(r->fds);
+	free(r->hfds);
 	free(r->res);
 	free(r->published);
 	free(r->grave);
@@ -170,6 +172,8 @@ void stat_reader_free(struct stat_reader *r)
 void stat_reader_close(struct stat_reader *r, int fd)
 {
 	if (!r || helper_idle(r)) {
+		if (r)
+			bury(r);
 		close(fd);
 		return;
 	}
@@ -189,7 +193,7 @@ static bool prepare(struct stat_reader *r, size_t n)
 	if (n > r->cap) {
 		size_t cap = n + n / 2;
 
-		r->fds = xreallocarray(r->fds, cap, sizeof(*r->fds));
+		r->hfds = xreallocarray(r->hfds, cap, sizeof(*r->hfds));
 		r->res = xreallocarray(r->res, cap, sizeof(*r->res));
 		free(r->published);
 		r->published = xreallocarray(NULL, cap, sizeof(*r->published));
@@ -208,7 +212,8 @@ static bool prepare(struct stat_reader *r, size_t n)
 	return r->started;
 }
 
-void stat_reader_run(struct stat_reader *r, const int *fds, size_t n, struct stat_read *out)
+void stat_reader_run(struct stat_reader *r, const int *fds, const int *hfds, size_t n,
+		     struct stat_read *out)
 {
 	size_t lo, hi, i, back;
 	uint64_t round;
@@ -219,7 +224,7 @@ void stat_reader_run(struct stat_reader *r, const int *fds, size_t n, struct sta
 		return;
 	}
 	bury(r);
-	memcpy(r->fds, fds, n * sizeof(*fds));
+	memcpy(r->hfds, hfds, n * sizeof(*hfds));
 	atomic_store(&r->claim, (uint64_t)n); /* front 0, back n */
 	pthread_mutex_lock(&r->lock);
 	round = ++r->round;

@@ -16,7 +16,10 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <stdatomic.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -1406,4 +1409,122 @@ TEST(procident_init_reaps_all_finds_orphans)
 	close(rep[1]);
 	close(lfd);
 	ident_cache_free(c);
+}
+
+/* ---- a process that stays on its CPU --------------------------------------------------- */
+
+static _Atomic int *spin_cmd; /* shared with the spinning child: 1 asks it to act, 2 done */
+static _Atomic pid_t *spin_child;
+
+/* Holds a connection, then spins without ever blocking; asked, it opens a second one and
+ * forks a child that execs sleep with both, and spins on. */
+static void spin_holder(uint16_t port, int wfd)
+{
+	if (connect_lo(port) < 0)
+		_exit(1);
+	reply(wfd, getpid());
+	for (;;) {
+		if (atomic_load(spin_cmd) == 1) {
+			pid_t a;
+
+			if (connect_lo(port) < 0)
+				_exit(1);
+			a = fork();
+			if (a == 0)
+				exec_sleep();
+			atomic_store(spin_child, a);
+			atomic_store(spin_cmd, 2);
+		}
+	}
+}
+
+/* schedstat does not change while a process stays on its CPU (no new schedule-in, run time
+ * not yet accounted): a process that may have been running at its last scan is read again
+ * at every lookup, and what it did meanwhile is seen. */
+TEST(procident_running_process_is_read_again)
+{
+	struct ident_cache *c = ident_cache_new();
+	struct ident_scan_stats st;
+	struct err e = ERR_INIT;
+	struct timespec ms = { 0, 1000 * 1000 };
+	struct conn k;
+	void *shm;
+	int rfd, fd2;
+
+	shm = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	CHECK(shm != MAP_FAILED);
+	spin_cmd = shm;
+	spin_child = (_Atomic pid_t *)((char *)shm + 64);
+	atomic_store(spin_cmd, 0);
+	CHECK_INT(start(&k, spin_holder, &rfd), 0);
+	CHECK_INT(read_pid(rfd), k.pgid);
+	CHECK_INT(lookup_pid(c, k.fd, &e), k.pgid);
+	CHECK_INT(lookup_pid(c, k.fd, &e), k.pgid);
+	ident_cache_scan_stats(c, &st);
+	if (st.incremental)
+		CHECK(st.oncpu >= 1);
+	atomic_store(spin_cmd, 1);
+	while (atomic_load(spin_cmd) != 2)
+		nanosleep(&ms, NULL);
+	wait_exec(atomic_load(spin_child));
+	fd2 = accept4(k.lfd, NULL, NULL, SOCK_CLOEXEC);
+	CHECK(fd2 >= 0);
+	CHECK_INT(lookup_pid(c, fd2, &e), 0);
+	CHECK_STR(e.msg, "ambiguous shared socket ownership");
+	close(fd2);
+	stop(&k, rfd);
+	munmap(shm, 4096);
+	ident_cache_free(c);
+}
+
+/* ---- a read that fails is not "holds nothing" ------------------------------------------ */
+
+/* Without a free fd the scanner cannot open /proc/<pid>/fd: the owners are unknown, and the
+ * lookup says why instead of finding no holder (or only another one). */
+TEST(procident_unreadable_fd_table_fails)
+{
+	char msg[256] = "";
+	int p[2], st = 0;
+	ssize_t n;
+	pid_t k;
+
+	CHECK_INT(pipe(p), 0);
+	k = fork();
+	if (k == 0) {
+		struct sockaddr_in a = { .sin_family = AF_INET };
+		socklen_t len = sizeof(a);
+		struct rlimit rl = { 0, 0 };
+		struct err e = ERR_INIT;
+		pid_t owners[4];
+		struct stat sst;
+		size_t cnt;
+		uint16_t port;
+		int lfd = listen_lo(&port), cfd = connect_lo(port), fd;
+
+		close(p[0]);
+		if (lfd < 0 || cfd < 0 || fstat(cfd, &sst) < 0 ||
+		    getsockname(lfd, (struct sockaddr *)&a, &len) < 0)
+			_exit(2);
+		for (fd = 0; fd < 1024; fd++) /* the highest fd open */
+			if (fcntl(fd, F_GETFD) >= 0)
+				rl.rlim_cur = rl.rlim_max = (rlim_t)fd + 1;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			_exit(3);
+		while (dup(0) >= 0) /* and every free one below it taken */
+			;
+		if (errno != EMFILE)
+			_exit(3);
+		if (ident_socket_owners(getpid(), sst.st_ino, owners, 4, &cnt, &e) == 0)
+			_exit(4);
+		n = write(p[1], e.msg, strlen(e.msg));
+		_exit(n > 0 ? 0 : 5);
+	}
+	close(p[1]);
+	n = read(p[0], msg, sizeof(msg) - 1);
+	msg[n > 0 ? n : 0] = '\0';
+	close(p[0]);
+	CHECK_INT(waitpid(k, &st, 0), k);
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	CHECK(strstr(msg, "cannot read the file descriptors of process") != NULL);
+	CHECK(strstr(msg, "Too many open files") != NULL);
 }
