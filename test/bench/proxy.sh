@@ -81,15 +81,18 @@ for f in glob.glob(sys.argv[1] + "/openshell/gateways/*/sandboxes/*/sandbox.log"
             continue
         if ".denied.test" in r.get("msg", "") and r.get("decision_us", "-") != "-":
             us.append(int(r["decision_us"]))
-first = us[0] if us else 0
-us.sort()
+def pct(v, q):
+    return v[min(len(v) - 1, int(q * len(v)))] / 1e3
 if len(us) < 100:
     print("   proxy-side decision: only %d log lines found" % len(us))
 else:
-    p = lambda q: us[min(len(us) - 1, int(q * len(us)))] / 1e3
+    first, rest, every = us[:2], sorted(us[2:]), sorted(us)
     print("   per-connection decision (proxy-side, identify + policy) with 200 processes: "
-          "p50 %.3f ms, p99 %.3f ms, max %.3f ms over %d (budget p99 < 1 ms)" % (p(0.5), p(0.99), us[-1] / 1e3, len(us)))
-    print("   (the first one, %.1f ms, also found the 200 new processes and hashed python3)" % (first / 1e3))
+          "p50 %.3f ms, p99 %.3f ms, max %.3f ms over %d (budget p99 < 1 ms)"
+          % (pct(every, 0.5), pct(every, 0.99), every[-1] / 1e3, len(every)))
+    print("   the first two %.1f and %.1f ms (the table finds the 200 new processes, hashes "
+          "python3, reads again those still starting); the other %d: p50 %.3f ms, p99 %.3f ms"
+          % (first[0] / 1e3, first[1] / 1e3, len(rest), pct(rest, 0.5), pct(rest, 0.99)))
 PY
 	"$O" sandbox delete bench >/dev/null 2>&1
 	"$O" gateway stop >/dev/null 2>&1
