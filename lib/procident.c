@@ -313,16 +313,15 @@ static bool read_failed(void)
 	return errno != ENOENT && errno != ESRCH;
 }
 
-/* 1 when pid holds the socket, 0 when not (or gone), -1 when its fd table may not be read,
- * -2 when reading it failed otherwise (errno). */
-static int holds_socket(pid_t pid, const char *want)
+/* 1 when the fd directory dir has the socket, 0 when not (or gone), -1 when it may not be
+ * read, -2 when reading it failed otherwise (errno). */
+static int dir_holds_socket(const char *dir, const char *want)
 {
-	char dir[64], link[96], target[64];
+	char link[PATH_MAX], target[64];
 	struct dirent *de;
 	int found = 0, saved;
 	DIR *d;
 
-	snprintf(dir, sizeof(dir), "/proc/%d/fd", (int)pid);
 	d = opendir(dir);
 	if (!d)
 		return errno == EACCES || errno == EPERM ? -1 : read_failed() ? -2 : 0;
@@ -333,6 +332,8 @@ static int holds_socket(pid_t pid, const char *want)
 			continue;
 		snprintf(link, sizeof(link), "%s/%.20s", dir, de->d_name);
 		n = readlink(link, target, sizeof(target) - 1);
+		if (n < 0 && errno == ENAMETOOLONG) /* a path beyond PATH_MAX: not a socket */
+			continue;
 		if (n < 0 && read_failed())
 			break;
 		if (n <= 0)
@@ -344,6 +345,35 @@ static int holds_socket(pid_t pid, const char *want)
 	closedir(d);
 	errno = saved;
 	return !found && errno && read_failed() ? -2 : found;
+}
+
+/* As dir_holds_socket for pid's fd table. /proc/<pid>/fd is the main thread's, empty once
+ * it exited while other threads run on (its exe is gone then): their tables are read. */
+static int holds_socket(pid_t pid, const char *want)
+{
+	char dir[96];
+	struct dirent *de;
+	struct stat st;
+	int r;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "/proc/%d/fd", (int)pid);
+	r = dir_holds_socket(dir, want);
+	snprintf(dir, sizeof(dir), "/proc/%d/exe", (int)pid);
+	if (r != 0 || stat(dir, &st) == 0 || errno != ENOENT)
+		return r;
+	snprintf(dir, sizeof(dir), "/proc/%d/task", (int)pid);
+	d = opendir(dir);
+	if (!d)
+		return read_failed() ? -2 : 0;
+	while (r == 0 && (de = readdir(d))) {
+		if (!isdigit((unsigned char)de->d_name[0]) || atoi(de->d_name) == pid)
+			continue;
+		snprintf(dir, sizeof(dir), "/proc/%d/task/%.20s/fd", (int)pid, de->d_name);
+		r = dir_holds_socket(dir, want);
+	}
+	closedir(d);
+	return r;
 }
 
 static void note_failed(struct ident_owners *o, pid_t pid)
@@ -429,20 +459,55 @@ static void push_children(struct owner_scan *s, struct pidq *q, pid_t pid)
 		closedir(d);
 }
 
-/* Breadth-first through init_pid's descendants: everything in its pid namespace. */
+/* Whether init's children now include one that q has not seen. */
+static bool init_gained(struct owner_scan *s, const struct pidq *q)
+{
+	struct owner_scan again = { .o = { .init_pid = s->o.init_pid } };
+	struct pidq now = { NULL, 0, 0 };
+	bool gained = false;
+	size_t i, j;
+
+	push_children(&again, &now, s->o.init_pid);
+	for (i = 0; i < now.len && !gained; i++) {
+		for (j = 0; j < q->len && q->p[j] != now.p[i]; j++)
+			;
+		gained = j == q->len;
+	}
+	free(now.p);
+	if (again.o.failed && !s->o.failed) { /* not "gained": the failure is the answer */
+		s->o.failed = again.o.failed;
+		s->o.failed_err = again.o.failed_err;
+	}
+	return gained;
+}
+
+/* Breadth-first through init_pid's descendants: everything in its pid namespace. Processes
+ * are read one after another: one read late may exit and hand a holder to init unseen, so
+ * init's list is read again at the end, and the scan starts again when it gained one. */
 static void scan_descendants(struct owner_scan *s)
 {
-	struct pidq q = { NULL, 0, 0 };
-	size_t head = 0;
+	struct ident_owners fresh = s->o;
+	int pass;
 
-	pidq_push(&q, s->o.init_pid);
-	while (head < q.len && !s->o.truncated) {
-		pid_t pid = q.p[head++];
+	for (pass = 0; pass < 4; pass++) {
+		struct pidq q = { NULL, 0, 0 };
+		size_t head = 0;
+		bool gained;
 
-		visit(s, pid);
-		push_children(s, &q, pid);
+		s->o = fresh;
+		pidq_push(&q, s->o.init_pid);
+		while (head < q.len && !s->o.truncated) {
+			pid_t pid = q.p[head++];
+
+			visit(s, pid);
+			push_children(s, &q, pid);
+		}
+		gained = !s->o.truncated && !s->o.failed && init_gained(s, &q);
+		free(q.p);
+		if (!gained)
+			return;
 	}
-	free(q.p);
+	s->o.unstable = true;
 }
 
 static int read_ns(pid_t pid, char *dst, size_t n)
@@ -493,10 +558,14 @@ static int cmp_pid(const void *a, const void *b)
 int ident_owners_finish(struct ident_owners *s, uint64_t ino, size_t *n, struct err *e)
 {
 	*n = 0;
+	if (s->unstable)
+		return err_set(e, ERR_FORBIDDEN, 0,
+			       "failed to resolve peer binary: the sandbox's processes kept changing "
+			       "while they were read; retry");
 	if (s->failed)
 		return err_set(e, ERR_RUNTIME, 0,
-			       "failed to resolve peer binary: cannot read the file descriptors of "
-			       "process %d: %s",
+			       "failed to resolve peer binary: cannot read the file descriptors or "
+			       "children of process %d: %s",
 			       (int)s->failed, strerror(s->failed_err));
 	/* A hidden process could share the socket, so no owner is provably the only one. */
 	if (s->hidden)

@@ -50,6 +50,11 @@ int ident_cache_check(struct ident_cache *c, const char *path, int fd, char hex[
 void ident_cache_set_sock_diag(struct ident_cache *c, int fd);
 
 /*
+ * Lookups read each process's fd table through /proc/<pid>/fd (through its other threads
+ * once its main thread exited): a thread with an fd table of its own (clone with
+ * CLONE_THREAD but not CLONE_FILES, unshare(CLONE_FILES)) would go unseen. The sandbox's
+ * seccomp filter denies both (sandbox/jail_seccomp.c).
+ *
  * For a sandbox whose every process runs under a seccomp filter that denies clone with
  * CLONE_PARENT and prctl(PR_SET_CHILD_SUBREAPER) (sandbox/jail_seccomp.c): a process then
  * appears under a parent that did not run only as an orphan, and orphans all go to init. A

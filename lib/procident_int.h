@@ -20,6 +20,7 @@ struct ident_owners {
 	pid_t hidden; /* the first process (other than init) whose fd table we may not read */
 	pid_t failed; /* the first process whose fd table or children could not be read */
 	int failed_err;
+	bool unstable; /* processes kept changing while they were read */
 };
 /* Records that pid holds the socket (duplicates ignored; past max sets overflow). */
 void ident_owners_add(struct ident_owners *s, pid_t pid);
@@ -53,8 +54,9 @@ struct ident_procs;
 struct ident_procs *ident_procs_new(void);
 void ident_procs_free(struct ident_procs *t);
 /* The owners of socket ino from the table, brought up to date first: 0 (s filled, the
- * caller finishes it), or 1 when the table cannot answer (no schedstat, kcmp or children
- * files, too many processes, init gone): the caller does a full scan. */
+ * caller finishes it; s->unstable when processes kept changing under the lookup), or 1 when
+ * the table cannot answer (no schedstat, kcmp or children files, too many processes, init
+ * gone, a read failed): the caller does a full scan. */
 int ident_procs_owners(struct ident_procs *t, uint64_t ino, struct ident_owners *s);
 void ident_procs_stats(const struct ident_procs *t, struct ident_scan_stats *st);
 /* The parent of pid as the table's children lists give it: 0, or -1 when pid is not in the

@@ -28,9 +28,10 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#define PROCS_MAX 4096 /* processes tracked (one fd each) */
+#define PROCS_MAX 4096 /* processes tracked (two fds each) */
 #define COOLDOWN  64   /* lookups answered by full scans after the table overflowed */
 #define DENTS_BUF 8192
+#define PASSES	  4 /* lookups started again when init gained an orphan meanwhile */
 
 enum proc_marks {
 	M_DEAD = 1 << 0,      /* schedstat says ESRCH */
@@ -55,6 +56,7 @@ struct proc {
 	bool hidden;	      /* fd table unreadable at its last scan */
 	bool shared;	      /* fd table shared with another process */
 	bool oncpu;	      /* may have been on a CPU after its last scan: read it again */
+	bool no_exe;	      /* its exe was gone (ENOENT) at its last scan */
 	char stat[STAT_MAX];
 	size_t stat_len;
 	dev_t exe_dev; /* exe_dev, exe_ino: 0 when there is no exe (zombie) */
@@ -71,6 +73,8 @@ struct ident_procs {
 	size_t max;
 	unsigned cooldown, reads;
 	bool init_reaps_all; /* no CLONE_PARENT, no subreapers: orphans all go to init */
+	bool reread_init;    /* the last lookup gave up while init gained orphans */
+	bool unstable;	     /* this lookup gave up: processes kept changing under it */
 	struct proc **v; /* by pid, ascending */
 	size_t n, cap;
 	struct proc **q; /* children lists to read */
@@ -304,6 +308,14 @@ static int each_name(int dfd, void (*fn)(struct proc *p, int dfd, const char *na
 	}
 }
 
+/* A read of p's /proc files failed: gone (the next schedstat read drops it), or an error
+ * that leaves what p holds unknown (M_ERROR: the table cannot answer). */
+static void note_failure(struct proc *p)
+{
+	if (errno != ENOENT && errno != ESRCH)
+		p->marks |= M_ERROR;
+}
+
 static void add_tid(struct proc *p, int dfd, const char *name)
 {
 	uint64_t v;
@@ -325,17 +337,11 @@ static void scan_tasks(struct proc *p)
 		r = each_name(dfd, add_tid, p);
 		close(dfd);
 	}
+	if (r < 0)
+		note_failure(p);
 	p->single = r == 0 && p->n_tids == 1 && p->tids[0] == p->pid;
 	if (p->n_tids == 0) /* gone, or unlisted: its main thread's children at least */
 		push_pid(&p->tids, &p->n_tids, &p->cap_tids, p->pid);
-}
-
-/* A read of p's /proc files failed: gone (the next schedstat read drops it), or an error
- * that leaves what p holds unknown (M_ERROR: the table cannot answer). */
-static void note_failure(struct proc *p)
-{
-	if (errno != ENOENT && errno != ESRCH)
-		p->marks |= M_ERROR;
 }
 
 static void add_sock(struct proc *p, int dfd, const char *name)
@@ -344,8 +350,8 @@ static void add_sock(struct proc *p, int dfd, const char *name)
 	ssize_t n = readlinkat(dfd, name, target, sizeof(target) - 1);
 	uint64_t ino;
 
-	if (n < 0)
-		note_failure(p); /* ENOENT: that fd was closed meanwhile */
+	if (n < 0 && errno != ENAMETOOLONG) /* a path beyond PATH_MAX: not a socket */
+		note_failure(p);		  /* ENOENT: that fd was closed meanwhile */
 	if (n <= 9 || target[n - 1] != ']')
 		return;
 	target[n - 1] = '\0';
@@ -358,19 +364,16 @@ static void add_sock(struct proc *p, int dfd, const char *name)
 	p->socks[p->n_socks++] = ino;
 }
 
-/* Its socket inodes; hidden when the fd table may not be read (as holds_socket). */
-static void scan_fds(struct proc *p)
+/* The socket inodes in the fd directory at path, added to p's; hidden when the fd table may
+ * not be read (as holds_socket). */
+static void scan_fd_dir(struct proc *p, const char *path)
 {
-	char path[64];
-	int dfd;
+	int dfd = open_cloexec(path, O_RDONLY | O_DIRECTORY);
 
-	p->n_socks = 0;
-	p->marks |= M_FRESH;
-	snprintf(path, sizeof(path), "/proc/%d/fd", (int)p->pid);
-	dfd = open_cloexec(path, O_RDONLY | O_DIRECTORY);
-	p->hidden = dfd < 0 && (errno == EACCES || errno == EPERM);
 	if (dfd < 0) {
-		if (!p->hidden)
+		if (errno == EACCES || errno == EPERM)
+			p->hidden = true;
+		else
 			note_failure(p);
 		return;
 	}
@@ -379,14 +382,47 @@ static void scan_fds(struct proc *p)
 	close(dfd);
 }
 
+static void scan_fds(struct proc *p)
+{
+	char path[64];
+
+	p->n_socks = 0;
+	p->hidden = false;
+	p->marks |= M_FRESH;
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)p->pid);
+	scan_fd_dir(p, path);
+}
+
+/* /proc/<pid>/fd is the main thread's table, empty once the main thread exited while others
+ * run on: then the table is read through each of them (the seccomp filter keeps a thread
+ * from having a table of its own, so one would do; any of them may be exiting too). */
+static void scan_thread_fds(struct proc *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->n_tids; i++) {
+		char path[96];
+
+		if (p->tids[i] == p->pid)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%d/fd", (int)p->pid, (int)p->tids[i]);
+		scan_fd_dir(p, path);
+	}
+}
+
 static void scan_exe(struct proc *p)
 {
 	struct stat st = { 0 };
 	char path[64];
 
 	snprintf(path, sizeof(path), "/proc/%d/exe", (int)p->pid);
-	if (stat(path, &st) < 0)
+	p->no_exe = false;
+	if (stat(path, &st) < 0) {
 		st.st_dev = st.st_ino = 0;
+		p->no_exe = errno == ENOENT; /* its mm is gone: a zombie, or its main thread */
+		if (!p->no_exe && errno != EACCES && errno != EPERM)
+			note_failure(p);
+	}
 	if (st.st_dev != p->exe_dev || st.st_ino != p->exe_ino)
 		p->marks |= M_EXE;
 	p->exe_dev = st.st_dev;
@@ -455,10 +491,9 @@ static int child_seen(struct ident_procs *t, struct proc *p, pid_t c, unsigned s
 	return 0;
 }
 
-/* The children of every thread of p; 1 when the table overflows. */
-static int read_children(struct ident_procs *t, struct proc *p)
+/* The children lists of p's threads tids[0..n), read at seq. */
+static int read_thread_children(struct ident_procs *t, struct proc *p, unsigned seq)
 {
-	unsigned seq = ++t->reads;
 	size_t i;
 
 	for (i = 0; i < p->n_tids; i++) {
@@ -469,6 +504,7 @@ static int read_children(struct ident_procs *t, struct proc *p)
 		if (read_whole(t, path) < 0) {
 			if (errno == ENOENT || errno == ESRCH)
 				continue; /* gone: the next lookup drops it */
+			p->marks |= M_ERROR;
 			return 1;
 		}
 		for (s = t->buf;; s = end) {
@@ -481,6 +517,54 @@ static int read_children(struct ident_procs *t, struct proc *p)
 		}
 	}
 	return 0;
+}
+
+/* Whether a thread of p's last listing is gone (its list was then read again). */
+static bool lost_thread(struct proc *p, const pid_t *before, size_t n)
+{
+	size_t i, j;
+
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < p->n_tids && p->tids[j] != before[i]; j++)
+			;
+		if (j == p->n_tids)
+			return true;
+	}
+	return false;
+}
+
+/* The children of every thread of p; 1 when the table overflows or cannot answer. A thread
+ * that exits hands its children to another thread of p, maybe one whose list was read
+ * already: a multi-threaded p is listed again until no thread went away meanwhile. */
+static int read_children(struct ident_procs *t, struct proc *p)
+{
+	unsigned seq = ++t->reads;
+	pid_t *before = NULL;
+	int pass, ret = 1;
+
+	for (pass = 0; pass < PASSES; pass++) {
+		size_t n = p->n_tids;
+
+		if (read_thread_children(t, p, seq) > 0)
+			goto out;
+		if (p->single) {
+			ret = 0;
+			goto out;
+		}
+		before = xreallocarray(before, n ? n : 1, sizeof(*before));
+		memcpy(before, p->tids, n * sizeof(*before));
+		scan_tasks(p);
+		if (p->marks & M_ERROR)
+			goto out;
+		if (!lost_thread(p, before, n)) {
+			ret = 0;
+			goto out;
+		}
+	}
+	t->unstable = true;
+out:
+	free(before);
+	return ret;
 }
 
 /* ---- one lookup ---------------------------------------------------------------------- */
@@ -572,7 +656,11 @@ static void scan_full(struct ident_procs *t, struct proc *p)
 {
 	scan_tasks(p);
 	scan_fds(p);
+	/* after the fds: exe still there means the mm, and so the files (released later in
+	 * an exit), were there while the table was read */
 	scan_exe(p);
+	if (p->no_exe && !p->single)
+		scan_thread_fds(p);
 	t->st.rescanned++;
 }
 
@@ -582,8 +670,8 @@ static void scan_full(struct ident_procs *t, struct proc *p)
  * the next tick, so such a process is read again at the next lookup. /proc/<pid>/wchan is
  * "0" unless the process is blocked and off the run queue (including the moment it set
  * itself to sleep but still runs): a blocked one must be scheduled in to run again, and its
- * run time since the schedstat read was added when it blocked. A process without an exe
- * (a zombie) runs no code of its own.
+ * run time since the schedstat read was added when it blocked. A single-threaded process
+ * without an exe (a zombie, or past the release of its memory) runs no code of its own.
  */
 static bool may_be_running(struct proc *p)
 {
@@ -591,7 +679,7 @@ static bool may_be_running(struct proc *p)
 	ssize_t n = -1;
 	int fd;
 
-	if (p->exe_ino == 0 && !p->hidden)
+	if (p->no_exe && p->single)
 		return false;
 	snprintf(path, sizeof(path), "/proc/%d/wchan", (int)p->pid);
 	fd = open_cloexec(path, O_RDONLY);
@@ -825,6 +913,9 @@ static int update_once(struct ident_procs *t)
 		if (p->marks & M_RESCAN)
 			enqueue_reapers(t, p);
 	}
+	if (t->reread_init && (init = procs_find(t, t->init_pid)))
+		enqueue(t, init);
+	t->reread_init = false;
 	if (drain(t) > 0)
 		return 1;
 	find_shared(t);
@@ -866,19 +957,26 @@ static int init_gained(struct ident_procs *t)
  * instant: a process read late may exit after init's list was read, and its children (one
  * of them may hold the socket, which it passed on) arrive under init unseen. With only init
  * reaping, its list is read once more at the end; when it gained a process, the lookup
- * starts again (a few times at most; then the table does not answer).
+ * starts again (a few times at most; then the lookup is denied as unstable).
  */
 static int update(struct ident_procs *t)
 {
+	size_t restarts;
 	int pass;
 
-	for (pass = 0; pass < 4; pass++) {
+	for (pass = 0; pass < PASSES; pass++) {
+		restarts = t->st.restarts;
+		memset(&t->st, 0, sizeof(t->st));
+		t->st.restarts = restarts;
 		if (update_once(t) > 0)
 			return 1;
 		if (!t->init_reaps_all || !init_gained(t))
 			return 0;
 		t->st.restarts++;
 	}
+	/* the table is whole but for those orphans: keep it, read init first next time */
+	t->reread_init = true;
+	t->unstable = true;
 	return 1;
 }
 
@@ -943,7 +1041,14 @@ int ident_procs_owners(struct ident_procs *t, uint64_t ino, struct ident_owners 
 		t->cooldown--;
 		return 1;
 	}
+	t->unstable = false;
 	if (update(t) > 0) {
+		if (t->unstable) { /* a full scan would race the same way: deny */
+			s->unstable = true;
+			if (!t->reread_init) /* gave up halfway: read it all again */
+				procs_clear(t);
+			return 0;
+		}
 		if (t->n >= t->max)
 			t->cooldown = COOLDOWN;
 		procs_clear(t);

@@ -31,6 +31,7 @@
 #define HELP_MIN     32 /* fewer items: the wake-up costs more than it saves */
 #define CHUNK        4	/* items per claim: fewer atomic operations on a shared line */
 #define HELPER_STACK (64 * 1024)
+#define GRAVE_MAX    1024 /* fds kept for a busy helper at most */
 
 struct stat_reader {
 	pthread_mutex_t lock;
@@ -171,8 +172,11 @@ void stat_reader_free(struct stat_reader *r)
 
 void stat_reader_close(struct stat_reader *r, int fd)
 {
-	if (!r || helper_idle(r)) {
-		if (r)
+	/* Past GRAVE_MAX (a helper starved for long while processes came and went) the fd is
+	 * closed anyway: its number reused under the helper only spoils a result of a round
+	 * that is over, which nobody reads. */
+	if (!r || helper_idle(r) || r->n_grave >= GRAVE_MAX) {
+		if (r && helper_idle(r))
 			bury(r);
 		close(fd);
 		return;
@@ -218,7 +222,10 @@ void stat_reader_run(struct stat_reader *r, const int *fds, const int *hfds, siz
 	size_t lo, hi, i, back;
 	uint64_t round;
 
-	if (n < HELP_MIN || n > UINT32_MAX || !helper_idle(r) || !prepare(r, n)) {
+	/* trylock: the helper holds the lock a moment after each round, and a SCHED_IDLE thread
+	 * preempted there could keep it for long */
+	if (n < HELP_MIN || n > UINT32_MAX || !helper_idle(r) || !prepare(r, n) ||
+	    pthread_mutex_trylock(&r->lock) != 0) {
 		for (i = 0; i < n; i++)
 			stat_read_one(fds[i], &out[i]);
 		return;
@@ -226,7 +233,6 @@ void stat_reader_run(struct stat_reader *r, const int *fds, const int *hfds, siz
 	bury(r);
 	memcpy(r->hfds, hfds, n * sizeof(*hfds));
 	atomic_store(&r->claim, (uint64_t)n); /* front 0, back n */
-	pthread_mutex_lock(&r->lock);
 	round = ++r->round;
 	pthread_cond_signal(&r->wake);
 	pthread_mutex_unlock(&r->lock);

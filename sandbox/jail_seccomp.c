@@ -83,6 +83,13 @@ static int flag_rules(scmp_filter_ctx ctx)
 				  SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_PARENT, CLONE_PARENT));
 	r = r ?: seccomp_rule_add(ctx, DENY, SCMP_SYS(prctl), 1,
 				  SCMP_A0(SCMP_CMP_MASKED_EQ, LOW32, PR_SET_CHILD_SUBREAPER));
+	/* Every thread of a process shares its fd table, the one /proc/<pid>/fd shows: no
+	 * thread with a table of its own, by clone or by unshare (identification again). */
+	r = r ?: seccomp_rule_add(ctx, DENY, SCMP_SYS(clone), 1,
+				  SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD | CLONE_FILES,
+					  CLONE_THREAD));
+	r = r ?: seccomp_rule_add(ctx, DENY, SCMP_SYS(unshare), 1,
+				  SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_FILES, CLONE_FILES));
 	/* personality: only the default domain (0) may be (re)set */
 	r = r ?: seccomp_rule_add(ctx, DENY, SCMP_SYS(personality), 1, SCMP_A0(SCMP_CMP_NE, 0));
 	return r;

@@ -520,11 +520,15 @@ t(\"tiocsti\", 16, 0, 0x5412, 0)
 # so a filter that let it through creates no process
 t(\"clone_parent\", 56, 0x8000 | 0x800, 0, 0, 0, 0)
 t(\"subreaper\", 157, 36, 1, 0, 0, 0)
+t(\"unshare_files\", 272, 0x400)
+# a thread without CLONE_FILES; CLONE_SIGHAND without CLONE_VM makes the kernel refuse it
+t(\"thread_own_fds\", 56, 0x10000 | 0x800, 0, 0, 0, 0)
 print(\"other_prctl\", \"works\" if libc.prctl(3, 0, 0, 0, 0) >= 0 else \"fails\")
 "'
 	expect_rc 0
 	for call in ptrace keyctl add_key bpf io_uring_setup userfaultfd perf_event_open kexec_load \
-		init_module personality unshare_user tiocsti clone_parent subreaper; do
+		init_module personality unshare_user tiocsti clone_parent subreaper unshare_files \
+		thread_own_fds; do
 		expect_out "$call DENIED EPERM"
 	done
 	expect_out "clone3 DENIED ENOSYS"

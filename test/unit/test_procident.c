@@ -1525,6 +1525,79 @@ TEST(procident_unreadable_fd_table_fails)
 	close(p[0]);
 	CHECK_INT(waitpid(k, &st, 0), k);
 	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-	CHECK(strstr(msg, "cannot read the file descriptors of process") != NULL);
+	CHECK(strstr(msg, "cannot read the file descriptors or children of process") != NULL);
 	CHECK(strstr(msg, "Too many open files") != NULL);
+}
+
+/* ---- a process whose main thread exited ------------------------------------------------ */
+
+static void *park(void *arg)
+{
+	(void)arg;
+	for (;;)
+		pause();
+	return NULL;
+}
+
+/* Connects, gives a copy to a child that execs sleep, then ends its main thread only: the
+ * fd table lives on in a second thread, and /proc/<pid>/fd (the main thread's) is empty. */
+static void child_main_thread_exits(uint16_t port, int wfd)
+{
+	pthread_t t;
+	pid_t a;
+
+	if (connect_lo(port) < 0)
+		_exit(1);
+	a = fork();
+	if (a == 0)
+		exec_sleep();
+	if (pthread_create(&t, NULL, park, NULL) != 0)
+		_exit(1);
+	reply(wfd, a);
+	syscall(SYS_exit, 0);
+}
+
+/* The holder whose main thread exited is still seen by the full scan; a lookup is denied
+ * (its exe is gone: neither it nor the sleep, its child, can be identified). */
+TEST(procident_holder_without_main_thread)
+{
+	struct ident_cache *c = ident_cache_new();
+	struct timespec ms = { 0, 20 * 1000 * 1000 };
+	struct err e = ERR_INIT;
+	pid_t owners[4], a;
+	struct stat st;
+	struct conn k;
+	char link[64];
+	size_t n = 0;
+	int rfd, i;
+
+	CHECK_INT(start(&k, child_main_thread_exits, &rfd), 0);
+	a = read_pid(rfd);
+	wait_exec(a);
+	snprintf(link, sizeof(link), "/proc/%d/exe", (int)k.pgid);
+	for (i = 0; i < 100 && stat(link, &st) == 0; i++) /* until the main thread is gone */
+		nanosleep(&ms, NULL);
+	CHECK_INT(lookup_pid(c, k.fd, &e), 0);
+	CHECK(e.msg[0] != '\0');
+	CHECK(fstat(k.fd, &st) == 0);
+	memset(&e, 0, sizeof(e));
+	{
+		struct sockaddr_storage peer;
+		socklen_t len = sizeof(peer);
+		uint64_t ino = 0;
+		struct sockaddr_storage local;
+		socklen_t llen = sizeof(local);
+
+		CHECK_INT(getpeername(k.fd, (struct sockaddr *)&peer, &len), 0);
+		CHECK_INT(getsockname(k.fd, (struct sockaddr *)&local, &llen), 0);
+		CHECK_INT(ident_socket_inode(getpid(), (struct sockaddr *)&peer,
+					     (struct sockaddr *)&local, &ino, &e),
+			  0);
+		CHECK_INT(ident_socket_owners(getpid(), ino, owners, 4, &n, &e), 0);
+		CHECK_INT(n, 2); /* the holder without its main thread, and the sleep */
+		if (n == 2)
+			CHECK(owners[0] == k.pgid || owners[1] == k.pgid);
+	}
+	stop(&k, rfd);
+	ident_cache_free(c);
 }
