@@ -277,17 +277,20 @@ network_policies:
     binaries:
       - { path: /usr/bin/python3* }
 Y
-	# the client sends 4 MiB and shuts its side; the upstream only answers after that EOF
-	# came through the tunnel, and its answer must still come back before the tunnel ends
+	# the client sends 24 MiB and shuts its side; the upstream only answers after that EOF
+	# came through the tunnel, and its answer must still come back before the tunnel ends.
+	# Past 4 MiB the relay's pipe grows: the bytes must come through whole and in order.
 	in_sb "$T/p.yaml" 'python3 -c "
-import socket
+import hashlib, random, socket
+data = random.Random(7).randbytes(24 << 20)
 s = socket.create_connection((\"127.0.0.1\", 3128))
 s.sendall(b\"CONNECT api.test:7000 HTTP/1.1\\r\\nHost: api.test:7000\\r\\n\\r\\n\")
 head = b\"\"
 while not head.endswith(b\"\\r\\n\\r\\n\"):
     head += s.recv(1)
 print(head.decode().splitlines()[0])
-s.sendall(b\"x\" * (4 << 20))
+s.sendall(data)
+print(\"sent\", hashlib.sha256(data).hexdigest())
 s.shutdown(socket.SHUT_WR)
 s.settimeout(30)
 got = b\"\"
@@ -300,7 +303,9 @@ print(got.decode().strip(), \"then EOF\")
 "'
 	expect_rc 0
 	expect_out "200 Connection Established"
-	expect_out "got 4194304 then EOF"
+	sum=$(sed -n 's/^sent //p' "$T/.out")
+	[ -n "$sum" ] || fail "no checksum printed"
+	expect_out "got 25165824 $sum then EOF"
 	pend
 }
 t_tunnels_carry_a_half_close_both_ways() { lab_run body_tunnels_carry_a_half_close_both_ways; }

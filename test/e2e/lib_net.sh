@@ -7,7 +7,7 @@
 #                    the test's own hosts) and a private mount namespace in which $T/hosts is
 #                    bound on /etc/hosts. The upstream (tools/upstream.py) answers HTTP on
 #                    10.207.0.2 ports 80, 8080 and 6443 and HTTPS on 443; on port 7000 it
-#                    reads until the client's half-close, then answers "got <bytes>".
+#                    reads until the client's half-close, then answers "got <bytes> <sha256>".
 #
 # Names in $T/hosts: api.test other.test x.corp.test k8s.test -> the upstream;
 # lo.test -> 127.0.0.1; meta.test -> 169.254.169.254.

@@ -2,9 +2,10 @@
 """A test upstream for the proxy's end-to-end tests, run inside the test's own network
 namespace: plain HTTP on the given ports answers "<METHOD> <path>" (and the request's Host),
 and with --tls PORT:CERT:KEY an HTTPS listener does the same; on a --sink PORT a raw TCP
-server reads until the client's half-close, answers "got <bytes>" and closes. Exits when
+server reads until the client's half-close, answers "got <bytes> <sha256>" and closes. Exits when
 killed."""
 import argparse
+import hashlib
 import http.server
 import socketserver
 import ssl
@@ -40,13 +41,14 @@ class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
 
 class Sink(socketserver.BaseRequestHandler):
     def handle(self):
-        n = 0
+        n, h = 0, hashlib.sha256()
         while True:
             data = self.request.recv(65536)
             if not data:
                 break
             n += len(data)
-        self.request.sendall(f"got {n}\n".encode())
+            h.update(data)
+        self.request.sendall(f"got {n} {h.hexdigest()}\n".encode())
 
 
 class SinkServer(socketserver.ThreadingMixIn, socketserver.TCPServer):
