@@ -1416,6 +1416,19 @@ TEST(procident_init_reaps_all_finds_orphans)
 static _Atomic int *spin_cmd; /* shared with the spinning child: 1 asks it to act, 2 done */
 static _Atomic pid_t *spin_child;
 
+/* Connects (this process keeps the socket) and forks a child that execs sleep with it. */
+static pid_t connect_then_share(uint16_t port)
+{
+	pid_t a;
+
+	if (connect_lo(port) < 0)
+		_exit(1);
+	a = fork();
+	if (a == 0)
+		exec_sleep();
+	return a;
+}
+
 /* Holds a connection, then spins without ever blocking; asked, it opens a second one and
  * forks a child that execs sleep with both, and spins on. */
 static void spin_holder(uint16_t port, int wfd)
@@ -1425,14 +1438,7 @@ static void spin_holder(uint16_t port, int wfd)
 	reply(wfd, getpid());
 	for (;;) {
 		if (atomic_load(spin_cmd) == 1) {
-			pid_t a;
-
-			if (connect_lo(port) < 0)
-				_exit(1);
-			a = fork();
-			if (a == 0)
-				exec_sleep();
-			atomic_store(spin_child, a);
+			atomic_store(spin_child, connect_then_share(port));
 			atomic_store(spin_cmd, 2);
 		}
 	}
@@ -1543,14 +1549,9 @@ static void *park(void *arg)
  * fd table lives on in a second thread, and /proc/<pid>/fd (the main thread's) is empty. */
 static void child_main_thread_exits(uint16_t port, int wfd)
 {
+	pid_t a = connect_then_share(port);
 	pthread_t t;
-	pid_t a;
 
-	if (connect_lo(port) < 0)
-		_exit(1);
-	a = fork();
-	if (a == 0)
-		exec_sleep();
 	if (pthread_create(&t, NULL, park, NULL) != 0)
 		_exit(1);
 	reply(wfd, a);
