@@ -28,6 +28,7 @@
 #define DELETED	    " (deleted)"
 #define CMDLINE_MAX (16 * 1024)
 #define SCAN_MAX    65536 /* processes visited per lookup */
+#define SCAN_PASSES 4	  /* scans started again when init gained an orphan meanwhile */
 #define NOT_TRUSTED "it is not the binary the policy trusts"
 
 /* PROCMAP_QUERY (Linux 6.11, include/uapi/linux/fs.h), for older headers. */
@@ -489,7 +490,7 @@ static void scan_descendants(struct owner_scan *s)
 	struct ident_owners fresh = s->o;
 	int pass;
 
-	for (pass = 0; pass < 4; pass++) {
+	for (pass = 0; pass < SCAN_PASSES; pass++) {
 		struct pidq q = { NULL, 0, 0 };
 		size_t head = 0;
 		bool gained;

@@ -492,29 +492,47 @@ static int child_seen(struct ident_procs *t, struct proc *p, pid_t c, unsigned s
 }
 
 /* The children lists of p's threads tids[0..n), read at seq. */
+/* The children list of thread tid of pid into t->buf; -1 when it cannot be read (errno). */
+static int read_children_file(struct ident_procs *t, pid_t pid, pid_t tid)
+{
+	char path[96];
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)pid, (int)tid);
+	return read_whole(t, path);
+}
+
+/* The next pid of a children list at *s (moved past it); 0 at its end. */
+static pid_t next_child(char **s)
+{
+	for (;;) {
+		char *end;
+		long c = strtol(*s, &end, 10);
+
+		if (end == *s)
+			return 0;
+		*s = end;
+		if (c > 0 && c <= INT32_MAX)
+			return (pid_t)c;
+	}
+}
+
 static int read_thread_children(struct ident_procs *t, struct proc *p, unsigned seq)
 {
 	size_t i;
 
 	for (i = 0; i < p->n_tids; i++) {
-		char path[96], *s, *end;
+		char *s;
+		pid_t c;
 
-		snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)p->pid,
-			 (int)p->tids[i]);
-		if (read_whole(t, path) < 0) {
+		if (read_children_file(t, p->pid, p->tids[i]) < 0) {
 			if (errno == ENOENT || errno == ESRCH)
 				continue; /* gone: the next lookup drops it */
 			p->marks |= M_ERROR;
 			return 1;
 		}
-		for (s = t->buf;; s = end) {
-			long c = strtol(s, &end, 10);
-
-			if (end == s)
-				break;
-			if (c > 0 && c <= INT32_MAX && child_seen(t, p, (pid_t)c, seq) > 0)
+		for (s = t->buf; (c = next_child(&s));)
+			if (child_seen(t, p, c, seq) > 0)
 				return 1;
-		}
 	}
 	return 0;
 }
@@ -926,30 +944,24 @@ static int update_once(struct ident_procs *t)
 	return 0;
 }
 
-/* 1 when init's children list names a process the table does not have (or cannot be read):
- * an orphan that arrived while the lookup read the others. */
+/* 1 when init's children list names a process the table does not have: an orphan that
+ * arrived while the lookup read the others; -1 when it cannot be read (or init is gone). */
 static int init_gained(struct ident_procs *t)
 {
 	const struct proc *init = procs_find(t, t->init_pid);
 	size_t i;
 
 	for (i = 0; init && i < init->n_tids; i++) {
-		char path[96], *s, *end;
+		char *s;
+		pid_t c;
 
-		snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)init->pid,
-			 (int)init->tids[i]);
-		if (read_whole(t, path) < 0)
-			return 1;
-		for (s = t->buf;; s = end) {
-			long c = strtol(s, &end, 10);
-
-			if (end == s)
-				break;
-			if (c > 0 && c <= INT32_MAX && !procs_find(t, (pid_t)c))
+		if (read_children_file(t, init->pid, init->tids[i]) < 0)
+			return -1;
+		for (s = t->buf; (c = next_child(&s));)
+			if (!procs_find(t, c))
 				return 1;
-		}
 	}
-	return !init;
+	return init ? 0 : -1;
 }
 
 /*
@@ -965,13 +977,18 @@ static int update(struct ident_procs *t)
 	int pass;
 
 	for (pass = 0; pass < PASSES; pass++) {
+		int gained;
+
 		restarts = t->st.restarts;
 		memset(&t->st, 0, sizeof(t->st));
 		t->st.restarts = restarts;
 		if (update_once(t) > 0)
 			return 1;
-		if (!t->init_reaps_all || !init_gained(t))
+		if (!t->init_reaps_all)
 			return 0;
+		gained = init_gained(t);
+		if (gained <= 0)
+			return gained < 0; /* unreadable: a full scan, which says why */
 		t->st.restarts++;
 	}
 	/* the table is whole but for those orphans: keep it, read init first next time */

@@ -35,8 +35,8 @@ static _Atomic size_t grown_bytes; /* beyond SPLICE_CHUNK, summed over grown pip
 
 struct dir {
 	int src, dst, pipe[2];
-	size_t in_pipe, size, moved; /* size: the pipe's, once set */
-	bool eof, done, grown;
+	size_t in_pipe, size, moved; /* size: the pipe's; SPLICE_BIG only once grown */
+	bool eof, done;
 };
 
 /* A direction that moves a lot gets the larger pipe, if the proxy's budget has room. */
@@ -44,13 +44,11 @@ static void maybe_grow(struct dir *d)
 {
 	size_t extra = SPLICE_BIG - SPLICE_CHUNK;
 
-	if (d->grown || d->moved < GROW_AFTER || d->size != SPLICE_CHUNK)
+	if (d->size != SPLICE_CHUNK || d->moved < GROW_AFTER)
 		return;
-	d->grown = true; /* one attempt */
 	if (atomic_fetch_add(&grown_bytes, extra) + extra > GROWN_BUDGET ||
 	    fcntl(d->pipe[1], F_SETPIPE_SZ, SPLICE_BIG) < 0) {
 		atomic_fetch_sub(&grown_bytes, extra);
-		d->grown = false;
 		d->moved = 0; /* try again after as much again */
 		return;
 	}
@@ -157,7 +155,7 @@ static int open_pipe(struct dir *d)
 			  NULL);
 		sz = fcntl(d->pipe[1], F_GETPIPE_SZ);
 	}
-	d->size = sz == SPLICE_CHUNK ? SPLICE_CHUNK : sz > 0 ? (size_t)sz : 65536;
+	d->size = sz > 0 ? (size_t)sz : 65536;
 	return 0;
 }
 
@@ -203,8 +201,8 @@ out:
 		if (down.pipe[i] >= 0)
 			close(down.pipe[i]);
 	}
-	if (up.grown)
+	if (up.size == SPLICE_BIG)
 		atomic_fetch_sub(&grown_bytes, SPLICE_BIG - SPLICE_CHUNK);
-	if (down.grown)
+	if (down.size == SPLICE_BIG)
 		atomic_fetch_sub(&grown_bytes, SPLICE_BIG - SPLICE_CHUNK);
 }
